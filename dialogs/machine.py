@@ -1,0 +1,314 @@
+"""The dialog engine: one `transitions` Machine shared by every conversation.
+
+Per event the conversation is attached to the machine, the event is read by its step's reader,
+the matching trigger is fired, and the conversation is detached again. Nothing here knows about
+Telegram, terminals or databases: an event goes in, replies and effects come out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from transitions import Machine
+
+from dialogs.draft import Conversation, DraftPlan, Role, SubmissionInfo
+from dialogs.events import (
+    ChoiceEvent,
+    Command,
+    CommandEvent,
+    Effect,
+    Event,
+    Outcome,
+    Reply,
+    TextEvent,
+    UnsupportedEvent,
+    parse_command,
+)
+from dialogs.flow import TRANSITIONS
+from dialogs.inputs import READERS, Advance, Invalid, Resume, Stay
+from dialogs.prompts import prompt_for
+from dialogs.reference import new_reference
+from dialogs.steps import INTERRUPTING_STEPS, QUESTION_STEPS, RESTING_STEPS, Step
+
+# Enough to walk back through the whole conversation, bounded so review loops stay small.
+MAX_HISTORY = 60
+
+# Steps where /hopp means "Vet ikke nå" or "no answer".
+SKIPPABLE_STEPS = frozenset({*QUESTION_STEPS, Step.CHOOSE_SERVICES, Step.CHOOSE_COORDINATOR_WISH,
+                             Step.GIVE_REACH_TIME})
+
+# Steps before consent: nothing of the person's is stored yet.
+BEFORE_CONSENT = frozenset({Step.CHOOSE_LANGUAGE, Step.READ_INTRO, Step.GIVE_CONSENT,
+                            Step.DECLINED})
+
+
+class DialogTurn:
+    """The model `transitions` drives for one event; conditions read the conversation."""
+
+    def __init__(self, conv: Conversation) -> None:
+        self.conv = conv
+        self.state: Step = conv.step
+
+    def is_relative(self) -> bool:
+        return self.conv.draft.role is Role.RELATIVE
+
+    def is_editing(self) -> bool:
+        return self.conv.editing
+
+    def has_language(self) -> bool:
+        return self.conv.language is not None
+
+    def wishes_particular_coordinator(self) -> bool:
+        return bool(self.conv.draft.wishes_coordinator)
+
+    def has_everything_for_review(self) -> bool:
+        return not missing_steps(self.conv.draft)
+
+
+def missing_steps(draft: DraftPlan) -> list[Step]:
+    """Required answers not yet given, in the order they are asked."""
+    required = {
+        Step.CHOOSE_ROLE: draft.role is not None,
+        Step.GIVE_PERSON_NAME: draft.role is not Role.RELATIVE or bool(draft.person_name),
+        Step.CHOOSE_RELATION: draft.role is not Role.RELATIVE or draft.relation is not None,
+        Step.CHOOSE_BASIS: draft.role is not Role.RELATIVE or draft.basis is not None,
+        Step.CHOOSE_REQUEST: draft.request is not None,
+        Step.GIVE_COORDINATOR_WISH: not draft.wishes_coordinator or bool(draft.coordinator_wish),
+        Step.GIVE_CONTACT_NAME: bool(draft.contact_name),
+        Step.GIVE_PHONE: bool(draft.phone),
+        Step.GIVE_MUNICIPALITY: bool(draft.municipality_number),
+    }
+    return [step for step, given in required.items() if not given]
+
+
+def build_machine() -> Machine:
+    return Machine(model=None, states=Step, transitions=TRANSITIONS,
+                   initial=Step.CHOOSE_LANGUAGE, auto_transitions=False)
+
+
+class Dialog:
+    """Handles one event for one conversation at a time; safe to share across conversations."""
+
+    def __init__(self) -> None:
+        self._machine = build_machine()
+
+    @property
+    def machine(self) -> Machine:
+        return self._machine
+
+    def greet(self, conv: Conversation) -> Outcome:
+        """What to say when a person opens the chat: welcome back, or the first question."""
+        outcome = Outcome()
+        if conv.step is not Step.CHOOSE_LANGUAGE or conv.history:
+            outcome.replies.append(Reply("welcome_back"))
+        outcome.replies.extend(prompt_for(conv))
+        return outcome
+
+    def handle(self, conv: Conversation, event: Event, now: datetime) -> Outcome:
+        conv.turn += 1
+        outcome = Outcome()
+        if isinstance(event, TextEvent) and event.text.strip().startswith("/"):
+            command = parse_command(event.text.strip().split()[0])
+            if command is None:
+                outcome.replies.append(Reply("unknown_command"))
+                outcome.replies.extend(prompt_for(conv))
+                return outcome
+            event = CommandEvent(command)
+        if isinstance(event, CommandEvent):
+            self._command(conv, event.command, now, outcome)
+        elif isinstance(event, UnsupportedEvent):
+            outcome.replies.append(Reply("invalid.unsupported"))
+            outcome.replies.extend(prompt_for(conv))
+        else:
+            self._input(conv, event, now, outcome)
+        return outcome
+
+    # -- reading input -------------------------------------------------------------------------
+
+    def _input(self, conv: Conversation, event: TextEvent | ChoiceEvent, now: datetime,
+               outcome: Outcome) -> None:
+        result = READERS[conv.step](conv, event, now)
+        if isinstance(result, Invalid):
+            outcome.replies.append(Reply(result.key, result.params))
+            outcome.replies.extend(prompt_for(conv))
+        elif isinstance(result, Stay):
+            outcome.replies.extend(result.replies)
+            if result.ask_again:
+                outcome.replies.extend(prompt_for(conv))
+        elif isinstance(result, Resume):
+            self._resume(conv, outcome)
+        else:
+            self._advance(conv, result, now, outcome)
+
+    def _advance(self, conv: Conversation, result: Advance, now: datetime,
+                 outcome: Outcome) -> None:
+        source = conv.step
+        if result.trigger == "send":
+            conv.submission = SubmissionInfo(new_reference(), now)
+        self._fire(conv, result.trigger)
+        if result.trigger == "send":
+            outcome.effects.append(Effect.SUBMIT)
+            conv.history.clear()
+        elif result.trigger == "confirm":
+            self._confirmed(conv, source, outcome)
+            return
+        else:
+            self._remember(conv, source)
+        outcome.replies.extend(prompt_for(conv))
+
+    def _confirmed(self, conv: Conversation, source: Step, outcome: Outcome) -> None:
+        if source is Step.CONFIRM_ERASE:
+            outcome.effects.append(Effect.ERASE_EVERYTHING)
+            outcome.replies.append(Reply("erased"))
+            language = conv.language
+            fresh = Conversation(turn=conv.turn)
+            vars(conv).update(vars(fresh))
+            conv.language = language
+            return
+        outcome.effects.append(Effect.DISCARD_DRAFT)
+        conv.draft, conv.history, conv.return_to, conv.editing = DraftPlan(), [], None, False
+        conv.reached_review = False
+        outcome.replies.extend(prompt_for(conv))
+
+    def _fire(self, conv: Conversation, trigger: str) -> None:
+        model = DialogTurn(conv)
+        self._machine.add_model(model, initial=conv.step)
+        try:
+            fired = model.trigger(trigger)  # type: ignore[attr-defined]
+        finally:
+            self._machine.remove_model(model)
+        if not fired:
+            # Rows are tried in order; a table without a fallback row is a bug in flow.py.
+            raise RuntimeError(f"No transition for {trigger!r} from {conv.step.value}")
+        self._arrive(conv, model.state)
+
+    def _arrive(self, conv: Conversation, step: Step) -> None:
+        conv.step = step
+        if step is Step.REVIEW:
+            conv.editing, conv.reached_review = False, True
+
+    def _remember(self, conv: Conversation, source: Step) -> None:
+        if source in INTERRUPTING_STEPS or source in RESTING_STEPS - {Step.DECLINED}:
+            return
+        conv.history = [*conv.history, source][-MAX_HISTORY:]
+
+    def _interrupt(self, conv: Conversation, trigger: str, outcome: Outcome) -> None:
+        if conv.step not in INTERRUPTING_STEPS and conv.step is not Step.CHOOSE_LANGUAGE:
+            conv.return_to = conv.step
+        self._fire(conv, trigger)
+        outcome.replies.extend(prompt_for(conv))
+
+    def _resume(self, conv: Conversation, outcome: Outcome) -> None:
+        target = conv.return_to
+        conv.return_to = None
+        if target is None:
+            self._fire(conv, "proceed")
+        else:
+            self._arrive(conv, target)
+        outcome.replies.extend(prompt_for(conv))
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def _command(self, conv: Conversation, command: Command, now: datetime,
+                 outcome: Outcome) -> None:
+        handler = {
+            Command.START: self._start,
+            Command.HELP: self._inform("help.commands"),
+            Command.ABOUT: self._about,
+            Command.RIGHTS: self._rights,
+            Command.STATUS: self._status,
+            Command.BACK: self._back,
+            Command.SKIP: self._skip,
+            Command.EDIT: self._edit,
+            Command.LANGUAGE: self._switch_language,
+            Command.CANCEL: self._cancel,
+            Command.ERASE: self._erase,
+        }[command]
+        handler(conv, now, outcome)
+
+    def _inform(self, *keys: str):  # type: ignore[no-untyped-def]
+        def inform(conv: Conversation, now: datetime, outcome: Outcome) -> None:
+            outcome.replies.extend(Reply(key) for key in keys)
+            outcome.replies.extend(prompt_for(conv))
+        return inform
+
+    def _about(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
+        self._inform("intro.what_is_a_plan", "intro.what_is_a_coordinator",
+                     "about.more_information")(conv, now, outcome)
+
+    def _rights(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
+        self._inform("rights.plan", "rights.coordinator", "rights.consent",
+                     "rights.answer_within_a_month", "rights.complaint")(conv, now, outcome)
+
+    def _status(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
+        if conv.submission is None:
+            outcome.replies.append(Reply("status.not_sent"))
+            outcome.replies.extend(prompt_for(conv))
+            return
+        from dialogs.review import add_one_month, format_reference
+
+        sent_on = conv.submission.submitted_at.date()
+        outcome.replies.append(Reply(f"status.{conv.submission.status}", {
+            "reference": format_reference(conv.submission.reference),
+            "sent_on": sent_on,
+            "deadline": add_one_month(sent_on),
+        }))
+        if conv.step is not Step.SENT:
+            outcome.replies.extend(prompt_for(conv))
+
+    def _start(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
+        if conv.step in RESTING_STEPS:
+            conv.draft, conv.history, conv.editing, conv.reached_review = DraftPlan(), [], False, False
+            outcome.effects.append(Effect.START_DRAFT)
+            self._fire(conv, "restart")
+            outcome.replies.extend(prompt_for(conv))
+        elif conv.step is Step.CHOOSE_LANGUAGE and conv.language and not conv.history \
+                and conv.return_to is None:
+            # The transport knew the language (a Telegram app setting): go straight on.
+            outcome.replies.append(Reply("language.preselected"))
+            self._advance(conv, Advance(), now, outcome)
+        else:
+            outcome.replies.extend(self.greet(conv).replies)
+
+    def _back(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
+        if conv.return_to is not None or (conv.step in INTERRUPTING_STEPS):
+            self._resume(conv, outcome)
+        elif conv.step in (Step.SENT, Step.CANCELLED) or not conv.history:
+            outcome.replies.append(Reply("back.not_possible"))
+            outcome.replies.extend(prompt_for(conv))
+        else:
+            *rest, previous = conv.history
+            conv.history = rest
+            self._arrive(conv, previous)
+            outcome.replies.extend(prompt_for(conv))
+
+    def _skip(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
+        if conv.step not in SKIPPABLE_STEPS:
+            outcome.replies.append(Reply("skip.not_possible"))
+            outcome.replies.extend(prompt_for(conv))
+            return
+        self._input(conv, ChoiceEvent("skip"), now, outcome)
+
+    def _edit(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
+        if not conv.reached_review or conv.step in RESTING_STEPS:
+            outcome.replies.append(Reply("edit.not_yet"))
+            outcome.replies.extend(prompt_for(conv))
+            return
+        if conv.step is not Step.REVIEW:
+            self._remember(conv, conv.step)
+        conv.return_to = None
+        self._arrive(conv, Step.REVIEW)
+        outcome.replies.extend(prompt_for(conv))
+
+    def _switch_language(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
+        self._interrupt(conv, "switch_language", outcome)
+
+    def _cancel(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
+        if conv.step in BEFORE_CONSENT or conv.step in RESTING_STEPS:
+            outcome.replies.append(Reply("cancel.nothing_to_cancel"))
+            outcome.replies.extend(prompt_for(conv))
+            return
+        self._interrupt(conv, "ask_cancel", outcome)
+
+    def _erase(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
+        self._interrupt(conv, "ask_erase", outcome)

@@ -1,0 +1,204 @@
+"""What the assistant says when the person arrives at a step: the question and its options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dialogs import choices as c
+from dialogs.draft import Conversation, DraftPlan, Role
+from dialogs.events import Expect, Label, Option, ParamValue, Reply
+from dialogs.municipalities import by_number
+from dialogs.review import editable_options, reach_time_value, receipt, review_lines, sharing_options
+from dialogs.steps import QUESTION_STEPS, Step
+
+Prompt = Callable[[Conversation], list[Reply]]
+
+
+def phrased(draft: DraftPlan, key: str) -> tuple[str, dict[str, ParamValue]]:
+    """The self or relative variant of a message: two whole sentences in the catalogs."""
+    if draft.role is Role.RELATIVE and draft.person_name:
+        return f"{key}.relative", {"name": draft.person_name}
+    return f"{key}.self", {}
+
+
+def ask(conv: Conversation, key: str, options: tuple[Option, ...] = (),
+        expect: Expect = Expect.CHOICE, **params: ParamValue) -> Reply:
+    return Reply(key, dict(params), options, expect)
+
+
+def _previous_text(value: str | None) -> list[Reply]:
+    return [Reply("previous_answer", {"answer": value})] if value else []
+
+
+def _choose_language(conv: Conversation) -> list[Reply]:
+    return [ask(conv, "choose_language", c.LANGUAGE_OPTIONS)]
+
+
+def _read_intro(conv: Conversation) -> list[Reply]:
+    return [Reply("intro.what_is_a_plan"), Reply("intro.what_is_a_coordinator"),
+            ask(conv, "intro.what_happens_here", (c.CONTINUE,))]
+
+
+def _give_consent(conv: Conversation) -> list[Reply]:
+    return [Reply("privacy.what_is_stored"), Reply("privacy.who_receives"),
+            Reply("privacy.telegram_caveat"),
+            ask(conv, "privacy.ask_consent", (c.CONSENT, c.DECLINE))]
+
+
+def _declined(conv: Conversation) -> list[Reply]:
+    return [Reply("declined.resting")]
+
+
+def _choose_role(conv: Conversation) -> list[Reply]:
+    return [ask(conv, "ask_role", (c.FOR_MYSELF, c.FOR_SOMEONE_ELSE))]
+
+
+def _give_person_name(conv: Conversation) -> list[Reply]:
+    return [*_previous_text(conv.draft.person_name),
+            ask(conv, "ask_person_name", _keep_if(conv.draft.person_name), Expect.TEXT)]
+
+
+def _choose_relation(conv: Conversation) -> list[Reply]:
+    return [ask(conv, "ask_relation", c.options_for(c.RELATION_LABELS),
+                name=conv.draft.person_name or "")]
+
+
+def _choose_basis(conv: Conversation) -> list[Reply]:
+    return [ask(conv, "ask_basis", c.options_for(c.BASIS_LABELS),
+                name=conv.draft.person_name or "")]
+
+
+def _choose_request(conv: Conversation) -> list[Reply]:
+    key, params = phrased(conv.draft, "ask_request")
+    return [Reply("request.explained"),
+            ask(conv, key, c.options_for(c.REQUEST_LABELS), **params)]
+
+
+def question_prompt(step: Step) -> Prompt:
+    def prompt(conv: Conversation) -> list[Reply]:
+        key, params = phrased(conv.draft, f"question.{step.value}")
+        answer = conv.draft.answers.get(step)
+        previous = answer.text if answer else None
+        options = (c.SHOW_EXAMPLES, c.SKIP, *_keep_if(previous))
+        return [Reply("question.progress",
+                      {"number": QUESTION_STEPS.index(step) + 1, "total": len(QUESTION_STEPS)}),
+                *_previous_text(previous),
+                ask(conv, key, options, Expect.TEXT, **params)]
+    return prompt
+
+
+def service_options(conv: Conversation) -> tuple[Option, ...]:
+    chosen = set(conv.draft.services)
+    return (*(Option(service.value, "option.selected" if service in chosen else "option.unselected",
+                     {"label": Label(key)})
+              for service, key in c.SERVICE_LABELS.items()),
+            c.DONE, c.SKIP)
+
+
+def _choose_services(conv: Conversation) -> list[Reply]:
+    key, params = phrased(conv.draft, "ask_services")
+    return [ask(conv, key, service_options(conv), **params)]
+
+
+def _choose_coordinator_wish(conv: Conversation) -> list[Reply]:
+    key, params = phrased(conv.draft, "ask_coordinator_wish")
+    return [Reply("coordinator_wish.explained"),
+            ask(conv, key, (c.YES_WISH, c.NO_WISH, c.SKIP), **params)]
+
+
+def _give_coordinator_wish(conv: Conversation) -> list[Reply]:
+    previous = conv.draft.coordinator_wish
+    return [*_previous_text(previous),
+            ask(conv, "ask_coordinator_wish_text", _keep_if(previous), Expect.TEXT)]
+
+
+def _give_contact_name(conv: Conversation) -> list[Reply]:
+    key, params = phrased(conv.draft, "ask_contact_name")
+    previous = conv.draft.contact_name
+    return [Reply("contact.explained"), *_previous_text(previous),
+            ask(conv, key, _keep_if(previous), Expect.TEXT, **params)]
+
+
+def _give_phone(conv: Conversation) -> list[Reply]:
+    previous = conv.draft.phone
+    return [*_previous_text(previous), ask(conv, "ask_phone", _keep_if(previous), Expect.PHONE)]
+
+
+def _give_reach_time(conv: Conversation) -> list[Reply]:
+    previous = conv.draft.reach_time
+    shown = [Reply("previous_answer", {"answer": reach_time_value(previous)})] if previous else []
+    return [*shown, ask(conv, "ask_reach_time", (*c.REACH_TIME_OPTIONS, c.SKIP, *_keep_if(previous)),
+                        Expect.TEXT)]
+
+
+def _give_municipality(conv: Conversation) -> list[Reply]:
+    key, params = phrased(conv.draft, "ask_municipality")
+    current = by_number(conv.draft.municipality_number or "")
+    previous = [Reply("previous_answer", {"answer": current.name})] if current else []
+    return [*previous, ask(conv, key, _keep_if(current), Expect.TEXT, **params)]
+
+
+def _review(conv: Conversation) -> list[Reply]:
+    return [Reply("review.heading"), *review_lines(conv.draft),
+            ask(conv, "review.ask_send", (c.SEND, c.CHANGE_ANSWER, c.CHOOSE_SHARING))]
+
+
+def _choose_answer_to_edit(conv: Conversation) -> list[Reply]:
+    return [ask(conv, "ask_which_answer", (*editable_options(conv.draft), c.BACK_TO_REVIEW))]
+
+
+def _choose_sharing(conv: Conversation) -> list[Reply]:
+    return [Reply("sharing.explained"),
+            ask(conv, "ask_sharing", (*sharing_options(conv.draft), c.DONE))]
+
+
+def _sent(conv: Conversation) -> list[Reply]:
+    return receipt(conv)
+
+
+def _cancelled(conv: Conversation) -> list[Reply]:
+    return [Reply("cancelled.resting")]
+
+
+def _confirm_cancel(conv: Conversation) -> list[Reply]:
+    return [ask(conv, "ask_confirm_cancel", (c.YES_CANCEL, c.NO_KEEP_GOING))]
+
+
+def _confirm_erase(conv: Conversation) -> list[Reply]:
+    return [ask(conv, "ask_confirm_erase", (c.YES_ERASE, c.NO_KEEP_GOING))]
+
+
+def _keep_if(previous: object) -> tuple[Option, ...]:
+    return (c.KEEP,) if previous else ()
+
+
+PROMPTS: dict[Step, Prompt] = {
+    Step.CHOOSE_LANGUAGE: _choose_language,
+    Step.READ_INTRO: _read_intro,
+    Step.GIVE_CONSENT: _give_consent,
+    Step.DECLINED: _declined,
+    Step.CHOOSE_ROLE: _choose_role,
+    Step.GIVE_PERSON_NAME: _give_person_name,
+    Step.CHOOSE_RELATION: _choose_relation,
+    Step.CHOOSE_BASIS: _choose_basis,
+    Step.CHOOSE_REQUEST: _choose_request,
+    **{step: question_prompt(step) for step in QUESTION_STEPS},
+    Step.CHOOSE_SERVICES: _choose_services,
+    Step.CHOOSE_COORDINATOR_WISH: _choose_coordinator_wish,
+    Step.GIVE_COORDINATOR_WISH: _give_coordinator_wish,
+    Step.GIVE_CONTACT_NAME: _give_contact_name,
+    Step.GIVE_PHONE: _give_phone,
+    Step.GIVE_REACH_TIME: _give_reach_time,
+    Step.GIVE_MUNICIPALITY: _give_municipality,
+    Step.REVIEW: _review,
+    Step.CHOOSE_ANSWER_TO_EDIT: _choose_answer_to_edit,
+    Step.CHOOSE_SHARING: _choose_sharing,
+    Step.SENT: _sent,
+    Step.CANCELLED: _cancelled,
+    Step.CONFIRM_CANCEL: _confirm_cancel,
+    Step.CONFIRM_ERASE: _confirm_erase,
+}
+
+
+def prompt_for(conv: Conversation) -> list[Reply]:
+    return PROMPTS[conv.step](conv)

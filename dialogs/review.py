@@ -1,0 +1,129 @@
+"""The review of a draft before it is sent, the per-answer sharing choice, and the receipt."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+from dialogs import choices as c
+from dialogs.draft import Conversation, DraftPlan, Role
+from dialogs.events import Label, LabelList, Option, ParamValue, Reply
+from dialogs.municipalities import by_number
+from dialogs.steps import EDITABLE_STEPS, QUESTION_STEPS, Step
+
+
+def title(step: Step) -> Label:
+    return Label(f"title.{step.value}")
+
+
+def reach_time_value(value: str) -> ParamValue:
+    presets = {option.id: option.key for option in c.REACH_TIME_OPTIONS}
+    return Label(presets[value]) if value in presets else value
+
+
+def review_lines(draft: DraftPlan) -> list[Reply]:
+    lines = [_prepared_by(draft)]
+    if draft.request:
+        lines.append(Reply("review.request", {"request": Label(c.REQUEST_LABELS[draft.request])}))
+    lines.extend(_answer_line(number, step, draft)
+                 for number, step in enumerate(QUESTION_STEPS, start=1))
+    lines.append(_services_line(draft))
+    lines.append(_coordinator_line(draft))
+    lines.append(_contact_line(draft))
+    municipality = by_number(draft.municipality_number or "")
+    if municipality:
+        lines.append(Reply("review.municipality", {"municipality": municipality.name}))
+    return lines
+
+
+def _prepared_by(draft: DraftPlan) -> Reply:
+    if draft.role is Role.RELATIVE and draft.relation and draft.basis:
+        return Reply("review.prepared_by.relative", {
+            "name": draft.person_name or "",
+            "relation": Label(c.RELATION_LABELS[draft.relation]),
+            "basis": Label(c.BASIS_LABELS[draft.basis]),
+        })
+    return Reply("review.prepared_by.self")
+
+
+def _answer_line(number: int, step: Step, draft: DraftPlan) -> Reply:
+    answer = draft.answers.get(step)
+    params: dict[str, ParamValue] = {"number": number, "title": title(step)}
+    if answer is None or answer.text is None:
+        return Reply("review.answer.skipped", params)
+    params["answer"] = answer.text
+    return Reply("review.answer.shared" if answer.shared else "review.answer.not_shared", params)
+
+
+def _services_line(draft: DraftPlan) -> Reply:
+    if not draft.services:
+        return Reply("review.services.none")
+    return Reply("review.services", {
+        "services": LabelList(tuple(c.SERVICE_LABELS[s] for s in draft.services)),
+    })
+
+
+def _coordinator_line(draft: DraftPlan) -> Reply:
+    if draft.wishes_coordinator and draft.coordinator_wish:
+        return Reply("review.coordinator_wish", {"wish": draft.coordinator_wish})
+    return Reply("review.coordinator_wish.none")
+
+
+def _contact_line(draft: DraftPlan) -> Reply:
+    params: dict[str, ParamValue] = {"name": draft.contact_name or "", "phone": draft.phone or ""}
+    if draft.reach_time:
+        params["reach_time"] = reach_time_value(draft.reach_time)
+        return Reply("review.contact", params)
+    return Reply("review.contact.no_reach_time", params)
+
+
+def relevant_editable_steps(draft: DraftPlan) -> list[Step]:
+    """The answers the person can change, leaving out follow-ups that do not apply."""
+    relative_only = {Step.GIVE_PERSON_NAME, Step.CHOOSE_RELATION, Step.CHOOSE_BASIS}
+    return [
+        step for step in EDITABLE_STEPS
+        if not (step in relative_only and draft.role is not Role.RELATIVE)
+        and not (step is Step.GIVE_COORDINATOR_WISH and not draft.wishes_coordinator)
+    ]
+
+
+def editable_options(draft: DraftPlan) -> tuple[Option, ...]:
+    return tuple(Option(step.value, title(step).key) for step in relevant_editable_steps(draft))
+
+
+def sharing_options(draft: DraftPlan) -> tuple[Option, ...]:
+    options = []
+    for step in QUESTION_STEPS:
+        answer = draft.answers.get(step)
+        if answer is None or answer.text is None:
+            continue
+        key = "option.shared" if answer.shared else "option.not_shared"
+        options.append(Option(step.value, key, {"label": title(step)}))
+    return tuple(options)
+
+
+def add_one_month(day: date) -> date:
+    """The same day next month, or that month's last day (31 January gives 28/29 February)."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def format_reference(reference: str) -> str:
+    return f"{reference[:4]}-{reference[4:]}"
+
+
+def receipt(conv: Conversation) -> list[Reply]:
+    submission = conv.submission
+    if submission is None:
+        return [Reply("sent.resting")]
+    municipality = by_number(conv.draft.municipality_number or "")
+    sent_on = submission.submitted_at.date()
+    return [
+        Reply("receipt.sent", {
+            "reference": format_reference(submission.reference),
+            "municipality": municipality.name if municipality else "",
+        }),
+        Reply("receipt.deadline", {"deadline": add_one_month(sent_on)}),
+        Reply("receipt.complaint"),
+        Reply("receipt.next"),
+    ]

@@ -1,0 +1,92 @@
+"""The tables. Every schema change is an alembic revision in storage/migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _timestamp(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class StoredConversation(SQLModel, table=True):
+    """Where one person is in the dialog; one row per chat on one channel."""
+
+    __tablename__ = "conversation"
+    __table_args__ = (UniqueConstraint("channel", "chat_id", name="uq_conversation_chat"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    step: str = Field(max_length=40)
+    language: str | None = Field(default=None, max_length=2)
+    history: str = Field(default="[]")  # JSON list of step names
+    return_to: str | None = Field(default=None, max_length=40)
+    editing: bool = False
+    reached_review: bool = False
+    turn: int = 0
+    municipality_suggestions: str = Field(default="[]")  # JSON list of municipality numbers
+    consented_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    consent_version: str | None = Field(default=None, max_length=20)
+    declined_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    current_draft_id: int | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class StoredDraft(SQLModel, table=True):
+    """A draft plan: everything but the answers to the preparation questions."""
+
+    __tablename__ = "draft_plan"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True, ondelete="CASCADE")
+    role: str | None = Field(default=None, max_length=16)
+    person_name: str | None = None
+    relation: str | None = Field(default=None, max_length=24)
+    basis: str | None = Field(default=None, max_length=32)
+    request: str | None = Field(default=None, max_length=32)
+    services: str = Field(default="[]")  # JSON list of service names
+    services_answered: bool = False
+    wishes_coordinator: bool | None = None
+    coordinator_wish: str | None = None
+    contact_name: str | None = None
+    phone: str | None = Field(default=None, max_length=32)
+    reach_time: str | None = None
+    municipality_number: str | None = Field(default=None, max_length=4)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class StoredAnswer(SQLModel, table=True):
+    """The answer to one preparation question; `text` is NULL when the person skipped it."""
+
+    __tablename__ = "answer"
+    __table_args__ = (UniqueConstraint("draft_id", "question", name="uq_answer_question"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft_plan.id", index=True, ondelete="CASCADE")
+    question: str = Field(max_length=40)
+    text: str | None = None
+    shared: bool = True
+
+
+class Submission(SQLModel, table=True):
+    """A draft the person confirmed and sent; the reference is what they quote on the phone."""
+
+    __tablename__ = "submission"
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft_plan.id", unique=True, ondelete="CASCADE")
+    conversation_id: int = Field(foreign_key="conversation.id", index=True, ondelete="CASCADE")
+    reference: str = Field(max_length=16, unique=True)
+    municipality_number: str = Field(max_length=4)
+    status: str = Field(default="sent", max_length=16)
+    submitted_at: datetime = Field(sa_column=_timestamp())
