@@ -20,7 +20,21 @@ def text(key: str, source: str) -> Message:
     return Message(key, source)
 
 
-MESSAGES: dict[str, Message] = {message.key: message for message in (
+# Every message of every module, by key; other packages add theirs with `catalog(...)`.
+MESSAGES: dict[str, Message] = {}
+
+
+def catalog(*messages: Message) -> dict[str, Message]:
+    """Register a module's messages; a key used twice is a bug, caught at import."""
+    added = {m.key: m for m in messages}
+    clash = (added.keys() & MESSAGES.keys()) - {k for k, m in added.items() if MESSAGES.get(k) == m}
+    if clash or len(added) != len(messages):
+        raise ValueError(f"message keys defined twice: {sorted(clash) or 'within one catalog'}")
+    MESSAGES.update(added)
+    return added
+
+
+DIALOG_MESSAGES = catalog(
     text('choose_language',
          'Welcome to Din plan! Do you want to write in Bokmål or Nynorsk? You can change '
          'this later with /sprak.'),
@@ -289,4 +303,4 @@ MESSAGES: dict[str, Message] = {message.key: message for message in (
          'Sorry, something went wrong on our side. What you answered before is saved. '
          'Please try again.'),
     text('goodbye', 'Bye for now. Your answers are saved, and you can continue later.'),
-)}
+)
