@@ -17,6 +17,11 @@ def _row(trigger: str, source: Any, dest: Step, **extra: Any) -> dict[str, Any]:
     return {"trigger": trigger, "source": source, "dest": dest, **extra}
 
 
+def _in_order(steps: frozenset[Step]) -> list[Step]:
+    """A set of steps in the order of the Enum, so the table (and its diagram) is stable."""
+    return [step for step in Step if step in steps]
+
+
 def _question_rows() -> list[dict[str, Any]]:
     after_questions = (*QUESTION_STEPS[1:], S.CHOOSE_SERVICES)
     return [_row("proceed", q, nxt) for q, nxt in zip(QUESTION_STEPS, after_questions, strict=True)]
@@ -58,8 +63,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("proceed", S.CHOOSE_ANSWER_TO_EDIT, S.REVIEW),
     *[_row(f"edit_{step.value}", S.CHOOSE_ANSWER_TO_EDIT, step) for step in EDITABLE_STEPS],
 
-    _row("restart", list(RESTING_STEPS), S.READ_INTRO, conditions="has_language"),
-    _row("restart", list(RESTING_STEPS), S.CHOOSE_LANGUAGE),
+    _row("restart", _in_order(RESTING_STEPS), S.READ_INTRO, conditions="has_language"),
+    _row("restart", _in_order(RESTING_STEPS), S.CHOOSE_LANGUAGE),
 
     # Interruptions, possible from any step; answering them returns to where the person was.
     _row("switch_language", "*", S.CHOOSE_LANGUAGE),

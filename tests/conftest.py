@@ -1,7 +1,14 @@
-"""Shared fixtures: a fresh migrated SQLite database per test, a fixed clock, a dialog runner."""
+"""Shared fixtures: a fresh migrated database per test on SQLite and on PostgreSQL, a fixed clock,
+a dialog runner.
+
+Every test that uses `database_url`, `engine` or `runner` runs twice, `[sqlite]` and
+`[postgresql]`. PostgreSQL is a throw-away cluster started once per session (tests/pg.py), or the
+server in DINPLAN_TEST_POSTGRES_URL; it never skips: if it cannot start, those tests fail.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,16 +19,67 @@ from sqlalchemy.engine import Engine
 from bot.runner import DialogRunner
 from storage.db import make_engine
 from storage.migrate import upgrade
+from tests.pg import URL_ENV, Databases, throwaway_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXED_NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+ENGINES = ["sqlite", "postgresql"]
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'dinplan.sqlite3'}"
-    upgrade(url)
-    return url
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """The URL of a PostgreSQL server this session may create databases on."""
+    if os.environ.get(URL_ENV):
+        yield os.environ[URL_ENV]
+        return
+    with throwaway_cluster() as cluster:
+        yield cluster.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_databases(postgres_server_url: str) -> Iterator[Databases]:
+    databases = Databases(postgres_server_url)
+    yield databases
+    databases.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated_template(postgres_databases: Databases) -> Iterator[str]:
+    """A database migrated to head once; each test gets a copy, which is faster than migrating."""
+    name = postgres_databases.create(label="template")
+    upgrade(postgres_databases.url(name))
+    yield name
+    postgres_databases.drop(name)
+
+
+def _postgres_database(request: pytest.FixtureRequest, *, migrated: bool) -> Iterator[str]:
+    databases: Databases = request.getfixturevalue("postgres_databases")
+    if migrated:
+        name = databases.create(template=request.getfixturevalue("postgres_migrated_template"))
+    else:
+        name = databases.create()
+    yield databases.url(name)
+    databases.drop(name)
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database migrated to head, on each engine."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'dinplan.sqlite3'}"
+        upgrade(url)
+        yield url
+    else:
+        yield from _postgres_database(request, migrated=True)
+
+
+@pytest.fixture(params=ENGINES)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database with no tables at all, on each engine (for migration tests)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    else:
+        yield from _postgres_database(request, migrated=False)
 
 
 @pytest.fixture
