@@ -27,7 +27,7 @@ catalogs: $(MO)
 catalogs-update: $(STAMP)
 	$(BIN)/pybabel extract -F pyproject.toml $(BABEL_KEYWORDS) --sort-by-file \
 		--project "Din plan" --version 0.1 -o locales/dinplan.pot .
-	$(BIN)/pybabel update -D dinplan -i locales/dinplan.pot -d locales --no-fuzzy-matching
+	$(BIN)/pybabel update -D dinplan -i locales/dinplan.pot -d locales --no-fuzzy-matching --ignore-obsolete
 
 chat: $(STAMP) catalogs
 	$(BIN)/dinplan db upgrade

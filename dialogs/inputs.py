@@ -304,6 +304,8 @@ def _read_municipality(conv: Conversation, event: Input, now: datetime) -> Resul
         conv.municipality_suggestions = []
         return Advance()
     text = _text(event) or ""
+    if not text:
+        return Invalid("invalid.write_municipality")
     match = match_municipality(text)
     if match.found:
         draft.municipality_number = match.found.number

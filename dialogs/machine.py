@@ -143,6 +143,14 @@ class Dialog:
     def _advance(self, conv: Conversation, result: Advance, now: datetime,
                  outcome: Outcome) -> None:
         source = conv.step
+        if result.trigger == "send" and missing_steps(conv.draft):
+            # A follow-up left open after an edit (a relative's name, say, when /endre or
+            # /tilbake led back to the review): ask it first, then return to the review.
+            self._remember(conv, source)
+            conv.editing = True
+            self._arrive(conv, missing_steps(conv.draft)[0])
+            outcome.replies.extend(prompt_for(conv))
+            return
         if result.trigger == "send":
             conv.submission = SubmissionInfo(new_reference(), now)
         self._fire(conv, result.trigger)
@@ -193,14 +201,22 @@ class Dialog:
         conv.history = [*conv.history, source][-MAX_HISTORY:]
 
     def _interrupt(self, conv: Conversation, trigger: str, outcome: Outcome) -> None:
-        if conv.step not in INTERRUPTING_STEPS and conv.step is not Step.CHOOSE_LANGUAGE:
+        # An interruption of an interruption returns to the step first interrupted; so does
+        # one of a language choice that /sprak opened.
+        if conv.step not in INTERRUPTING_STEPS \
+                and not (conv.step is Step.CHOOSE_LANGUAGE and conv.return_to is not None):
             conv.return_to = conv.step
         self._fire(conv, trigger)
+        if conv.return_to is conv.step:
+            conv.return_to = None  # /sprak while choosing the language: nothing to return to
         outcome.replies.extend(prompt_for(conv))
 
     def _resume(self, conv: Conversation, outcome: Outcome) -> None:
         target = conv.return_to
         conv.return_to = None
+        if target is None and conv.step in INTERRUPTING_STEPS:
+            # Only the first language choice keeps no step to return to (see _interrupt).
+            target = Step.CHOOSE_LANGUAGE
         if target is None:
             self._fire(conv, "proceed")
         else:
@@ -253,7 +269,10 @@ class Dialog:
             "sent_on": sent_on,
             "deadline": add_one_month(sent_on),
         }))
-        if conv.step is not Step.SENT:
+        if conv.step is Step.SENT:
+            # Not the whole receipt again, but still the way on (/start).
+            outcome.replies.append(Reply("receipt.next"))
+        else:
             outcome.replies.extend(prompt_for(conv))
 
     def _start(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
@@ -294,8 +313,11 @@ class Dialog:
             outcome.replies.append(Reply("edit.not_yet"))
             outcome.replies.extend(prompt_for(conv))
             return
-        if conv.step is not Step.REVIEW:
-            self._remember(conv, conv.step)
+        # From an interruption (/sprak, /avbryt), /tilbake should lead back to the step it
+        # interrupted, not to the language choice or the confirmation.
+        origin = conv.return_to or conv.step
+        if origin is not Step.REVIEW:
+            self._remember(conv, origin)
         conv.return_to = None
         self._arrive(conv, Step.REVIEW)
         outcome.replies.extend(prompt_for(conv))
@@ -304,7 +326,9 @@ class Dialog:
         self._interrupt(conv, "switch_language", outcome)
 
     def _cancel(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
-        if conv.step in BEFORE_CONSENT or conv.step in RESTING_STEPS:
+        # While choosing the language mid-draft, the draft being worked on is the one to cancel.
+        where = conv.return_to or conv.step
+        if where in BEFORE_CONSENT or where in RESTING_STEPS:
             outcome.replies.append(Reply("cancel.nothing_to_cancel"))
             outcome.replies.extend(prompt_for(conv))
             return

@@ -26,6 +26,12 @@ def ask(conv: Conversation, key: str, options: tuple[Option, ...] = (),
     return Reply(key, dict(params), options, expect)
 
 
+def _marked(options: tuple[Option, ...], chosen: str | None) -> tuple[Option, ...]:
+    """The options with the current choice ticked, so going back or editing shows it."""
+    return tuple(Option(o.id, "option.selected", {"label": Label(o.key)}) if o.id == chosen
+                 else o for o in options)
+
+
 def _previous_text(value: str | None) -> list[Reply]:
     return [Reply("previous_answer", {"answer": value})] if value else []
 
@@ -50,7 +56,9 @@ def _declined(conv: Conversation) -> list[Reply]:
 
 
 def _choose_role(conv: Conversation) -> list[Reply]:
-    return [ask(conv, "ask_role", (c.FOR_MYSELF, c.FOR_SOMEONE_ELSE))]
+    role = conv.draft.role
+    return [ask(conv, "ask_role", _marked((c.FOR_MYSELF, c.FOR_SOMEONE_ELSE),
+                                          role.value if role else None))]
 
 
 def _give_person_name(conv: Conversation) -> list[Reply]:
@@ -59,19 +67,25 @@ def _give_person_name(conv: Conversation) -> list[Reply]:
 
 
 def _choose_relation(conv: Conversation) -> list[Reply]:
-    return [ask(conv, "ask_relation", c.options_for(c.RELATION_LABELS),
+    relation = conv.draft.relation
+    return [ask(conv, "ask_relation", _marked(c.options_for(c.RELATION_LABELS),
+                                              relation.value if relation else None),
                 name=conv.draft.person_name or "")]
 
 
 def _choose_basis(conv: Conversation) -> list[Reply]:
-    return [ask(conv, "ask_basis", c.options_for(c.BASIS_LABELS),
+    basis = conv.draft.basis
+    return [ask(conv, "ask_basis", _marked(c.options_for(c.BASIS_LABELS),
+                                           basis.value if basis else None),
                 name=conv.draft.person_name or "")]
 
 
 def _choose_request(conv: Conversation) -> list[Reply]:
     key, params = phrased(conv.draft, "ask_request")
+    request = conv.draft.request
     return [Reply("request.explained"),
-            ask(conv, key, c.options_for(c.REQUEST_LABELS), **params)]
+            ask(conv, key, _marked(c.options_for(c.REQUEST_LABELS),
+                                   request.value if request else None), **params)]
 
 
 def question_prompt(step: Step) -> Prompt:
@@ -102,8 +116,10 @@ def _choose_services(conv: Conversation) -> list[Reply]:
 
 def _choose_coordinator_wish(conv: Conversation) -> list[Reply]:
     key, params = phrased(conv.draft, "ask_coordinator_wish")
+    wishes = conv.draft.wishes_coordinator
+    chosen = None if wishes is None else (c.YES_WISH if wishes else c.NO_WISH).id
     return [Reply("coordinator_wish.explained"),
-            ask(conv, key, (c.YES_WISH, c.NO_WISH, c.SKIP), **params)]
+            ask(conv, key, _marked((c.YES_WISH, c.NO_WISH, c.SKIP), chosen), **params)]
 
 
 def _give_coordinator_wish(conv: Conversation) -> list[Reply]:

@@ -102,6 +102,8 @@ def erase_conversation(session: Session, *, channel: str, chat_id: str) -> bool:
 
 
 def _discard_draft(session: Session, draft_id: int) -> None:
+    if session.exec(select(Submission.id).where(Submission.draft_id == draft_id)).first():
+        return  # a sent draft is the municipality's record; only /slett removes it
     session.exec(delete(StoredAnswer).where(col(StoredAnswer.draft_id) == draft_id))  # type: ignore[call-overload]
     session.exec(delete(StoredDraft).where(col(StoredDraft.id) == draft_id))  # type: ignore[call-overload]
 
@@ -142,7 +144,9 @@ def save_conversation(session: Session, *, channel: str, chat_id: str, conv: Con
         return
     row = _find(session, channel, chat_id) or StoredConversation(
         channel=channel, chat_id=chat_id, step=conv.step.value, created_at=now)
-    if Effect.DISCARD_DRAFT in effects and row.current_draft_id is not None:
+    # A cancelled draft goes, and so does one whose consent was withdrawn by declining.
+    if (Effect.DISCARD_DRAFT in effects or conv.consented_at is None) \
+            and row.current_draft_id is not None:
         _discard_draft(session, row.current_draft_id)
         row.current_draft_id = None
     if Effect.START_DRAFT in effects:
@@ -164,6 +168,8 @@ def save_conversation(session: Session, *, channel: str, chat_id: str, conv: Con
     draft_row = (session.get(StoredDraft, row.current_draft_id)
                  if row.current_draft_id is not None else None)
     if draft_row is None:
+        if conv.draft == DraftPlan():
+            return  # no empty draft rows (after a cancel, or before the first answer)
         assert row.id is not None
         draft_row = StoredDraft(conversation_id=row.id, created_at=now)
     _write_draft(session, draft_row, conv.draft, now)
