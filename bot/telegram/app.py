@@ -1,0 +1,163 @@
+"""Build the PTB Application and run it: long polling, or a webhook server behind a secret.
+
+State lives in the database (through `DialogRunner`), not in PTB persistence, so a restart
+mid-conversation loses nothing. Start here to see how the parts fit together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Any
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    BaseUpdateProcessor,
+    ContextTypes,
+    Defaults,
+)
+from telegram.request import BaseRequest
+
+from bot.runner import DialogRunner
+from bot.telegram.config import ConfigurationError, TelegramConfig, telegram_config
+from bot.telegram.conversation import TelegramConversations
+from bot.telegram.handlers import ChatHandlers
+from bot.telegram.menu import set_command_menus
+from bot.telegram.ordering import PerChatUpdateProcessor
+from bot.telegram.retrying import PatientRateLimiter
+from storage.db import make_engine, unit_of_work
+from storage.migrate import alembic_config, upgrade
+from storage.models import utcnow
+from storage.settings import Settings
+from storage.updates import forget_updates_before
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+# Telegram keeps an unconfirmed update for 24 hours; remember handled ids a while longer.
+REMEMBER_UPDATES = timedelta(days=2)
+FORGET_EVERY = timedelta(hours=6)
+
+
+class StartupError(Exception):
+    """The bot could not start for a reason outside its settings (the network, say)."""
+
+
+def build_application(
+    config: TelegramConfig,
+    runner: DialogRunner,
+    *,
+    request: BaseRequest | None = None,
+    rate_limiter: BaseRateLimiter | None = None,
+    update_processor: BaseUpdateProcessor | None = None,
+) -> Application:
+    """The bot with its handlers; `request` replaces the network in tests."""
+    builder = (
+        ApplicationBuilder()
+        .token(config.token)
+        .base_url(config.base_url)
+        .base_file_url(config.base_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .concurrent_updates(update_processor or PerChatUpdateProcessor())
+        .rate_limiter(rate_limiter or PatientRateLimiter())
+        .post_init(_on_start(runner.engine))
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    app = builder.build()
+    ChatHandlers(TelegramConversations(runner)).register(app)
+    return app
+
+
+def forget_old_updates(engine: Engine) -> int:
+    with unit_of_work(engine) as session:
+        return forget_updates_before(session, before=utcnow() - REMEMBER_UPDATES)
+
+
+def _on_start(engine: Engine) -> Callable[[Application], Coroutine[Any, Any, None]]:
+    async def on_start(app: Application) -> None:
+        """Set the command menus and keep the table of handled updates short."""
+        await set_command_menus(app.bot)
+
+        async def forget(context: ContextTypes.DEFAULT_TYPE) -> None:
+            await asyncio.to_thread(forget_old_updates, engine)
+
+        if app.job_queue is not None:
+            app.job_queue.run_repeating(forget, interval=FORGET_EVERY, first=timedelta(seconds=5),
+                                        name="forget handled updates")
+    return on_start
+
+
+def ensure_schema(database_url: str, *, embedded_default: str) -> None:
+    """Refuse to run on a schema behind the code.
+
+    A shared database (PostgreSQL, or any URL someone chose) is migrated deliberately with
+    `dinplan db upgrade`, by whoever deploys. The embedded default SQLite file belongs to this
+    process alone, like the terminal chat's, so the bot brings it up to date itself.
+    """
+    if database_url == embedded_default:
+        upgrade(database_url)
+        return
+    heads = set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except SQLAlchemyError as error:
+        raise ConfigurationError(f"cannot open the database (DINPLAN_DATABASE_URL): "
+                                 f"{type(error).__name__}") from error
+    finally:
+        engine.dispose()
+    if current != heads:
+        raise ConfigurationError("the database schema is not up to date; run `dinplan db "
+                                 "upgrade` first")
+
+
+def quiet_logs() -> None:
+    """httpx logs every URL, and a bot's URLs hold its token; PTB's debug log holds updates."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    telegram_log = logging.getLogger("telegram")
+    telegram_log.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+
+
+def run_bot(settings: Settings, *, webhook: bool) -> int:
+    """Run until stopped (SIGINT, SIGTERM); ConfigurationError if it cannot start."""
+    config = telegram_config(settings, webhook=webhook)
+    default_url = Settings.model_fields["database_url"].default
+    ensure_schema(settings.database_url, embedded_default=default_url)
+    quiet_logs()
+    engine = make_engine(settings.database_url)
+    app = build_application(config, DialogRunner(engine, escape=html.escape))
+    try:
+        if config.webhook is None:
+            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+        else:
+            hook = config.webhook
+            app.run_webhook(listen=hook.listen, port=hook.port, url_path=hook.path,
+                            webhook_url=hook.url, secret_token=hook.secret,
+                            allowed_updates=ALLOWED_UPDATES)
+    except InvalidToken as error:
+        raise ConfigurationError("Telegram rejected DINPLAN_TELEGRAM_TOKEN") from error
+    except NetworkError as error:
+        raise StartupError(f"cannot reach the Bot API at {config.base_url}: "
+                           f"{type(error).__name__}") from error
+    finally:
+        engine.dispose()
+    return 0
+
+
+__all__ = ["ConfigurationError", "StartupError", "build_application", "run_bot",
+           "telegram_config"]

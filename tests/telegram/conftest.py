@@ -1,0 +1,119 @@
+"""Fixtures for the Telegram bot: an offline Application per test, and the emulator set-up.
+
+Handler tests push real `Update`s through `Application.process_update` on an application whose
+requests never leave the process (`offline.py`), on a fresh migrated SQLite file. End-to-end
+tests (`test_e2e_*.py`) share one emulator per session and start the real `dinplan run`; they
+never skip: without node and npm they fail and say how to install them.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from telegram.ext import Application
+
+from bot.runner import DialogRunner
+from bot.telegram.app import build_application
+from bot.telegram.config import TelegramConfig
+from bot.telegram.retrying import PatientRateLimiter
+from storage.db import make_engine
+from storage.migrate import upgrade
+from tests.telegram.emulator import (
+    Bots,
+    Emulator,
+    Phone,
+    SetupError,
+    install_emulator,
+    start_emulator,
+    stop,
+)
+from tests.telegram.offline import TOKEN, OfflineRequest, Person
+
+OFFLINE = TelegramConfig(token=TOKEN, base_url="http://bot-api.invalid/bot",
+                         base_file_url="http://bot-api.invalid/file/bot", webhook=None)
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """The transport's tests need a real database, not both engines: SQLite is enough."""
+    url = f"sqlite:///{tmp_path / 'telegram.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def offline() -> OfflineRequest:
+    return OfflineRequest()
+
+
+@pytest.fixture
+def telegram_runner(sqlite_engine: Engine) -> DialogRunner:
+    return DialogRunner(sqlite_engine, escape=html.escape)
+
+
+def offline_limiter() -> PatientRateLimiter:
+    """No flood limits (tests send fast), quick backoff; RetryAfter still waits as told."""
+    return PatientRateLimiter(backoff=0.01, max_backoff=0.05, overall_max_rate=0,
+                              group_max_rate=0)
+
+
+@pytest.fixture
+async def app(telegram_runner: DialogRunner,
+              offline: OfflineRequest) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    application = build_application(OFFLINE, telegram_runner, request=offline,
+                                    rate_limiter=offline_limiter())
+    await application.initialize()
+    offline.take()
+    yield application
+    await application.shutdown()
+
+
+@pytest.fixture
+def person(app: Application, offline: OfflineRequest) -> Callable[..., Person]:  # type: ignore[type-arg]
+    """Someone new in a private chat: `person(language_code="nn")`."""
+    chat_ids = iter(range(5001, 6000))
+
+    def make(**kwargs: object) -> Person:
+        kwargs.setdefault("chat_id", next(chat_ids))
+        return Person(app, offline, **kwargs)  # type: ignore[arg-type]
+    return make
+
+
+# -- end to end ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    try:
+        folder = install_emulator()
+        running = start_emulator(folder, tmp_path_factory.mktemp("emulator") / "emulator.log")
+    except SetupError as error:
+        pytest.fail(str(error), pytrace=False)
+    yield running
+    stop(running.process)
+
+
+@pytest.fixture
+def bots(emulator: Emulator, tmp_path: Path) -> Iterator[Bots]:
+    try:
+        started = Bots(emulator, tmp_path)
+    except SetupError as error:
+        pytest.fail(str(error), pytrace=False)
+    yield started
+    started.stop_all()
+
+
+@pytest.fixture
+def phone(emulator: Emulator) -> Callable[..., Phone]:
+    chat_ids = iter(range(1, 10_000))
+    base = 10_000 * (1 + emulator.process.pid % 1000)
+
+    def make(token: str, *, language_code: str | None = "nb", name: str = "Kari") -> Phone:
+        return Phone(emulator, token, chat_id=base + next(chat_ids),
+                     language_code=language_code, name=name)
+    return make
