@@ -1,0 +1,260 @@
+"""Fixtures of the inbox tests: a clock to move, staff members, and requests that reach a unit's
+inbox the real way (a citizen's dialog through `bot.runner.DialogRunner`, then delivery)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from bot.delivery import DeliveryWorker
+from bot.runner import DialogRunner, Turn
+from dialogs.draft import Language
+from dialogs.events import ChoiceEvent, Event, TextEvent
+from dialogs.steps import QUESTION_STEPS, Step
+from inbox.app import create_app
+from storage.db import unit_of_work
+from storage.models import OutboxEntry, Submission
+from storage.outbox import enqueue_delivery
+from storage.staff import StaffAccount, add_staff, complete_setup
+from storage.units import RoutingStatus, default_directory, route
+
+PASSWORD = "korrekt hest batteri stift"
+GULEN = "gulen-koordinerande-eining"
+ASANE = "bergen-vurderingskontoret-arna-asane-bergenhus-arstad"
+ANSWERS = {
+    Step.ASK_STRENGTHS: "Ho er sta og glad i folk.",
+    Step.ASK_WHAT_MATTERS_IN_LIFE: "Å bu heime så lenge som mogleg.",
+    Step.ASK_WHAT_MATTERS_EVERYDAY: "Å kome seg ut kvar dag.",
+    Step.ASK_WHAT_IT_TAKES: "Hjelp til innkjøp.",
+    Step.ASK_WHAT_FIRST: "Diagnosen ho fekk i fjor (vil ikkje dele dette).",
+    Step.ASK_WHAT_WORKS_NOW: "Fastlegen kjenner henne godt.",
+}
+NOT_SHARED = Step.ASK_WHAT_FIRST
+
+
+class Clock:
+    """The inbox's clock in TestClient tests: it moves only when told."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime.now(UTC).replace(microsecond=0))
+
+
+# -- citizens send requests ---------------------------------------------------------------------
+
+@dataclass
+class Citizen:
+    """One person going through the whole dialog, answering whatever it asks."""
+
+    runner: DialogRunner
+    chat_id: str
+    language: Language = Language.NYNORSK
+    municipality: str = "Gulen"
+    channel: str = "terminal"
+    turns: list[Turn] = field(default_factory=list)
+    chosen: set[str] = field(default_factory=set)
+    reference: str = ""
+
+    def say(self, event: Event) -> Turn:
+        turn = self.runner.handle(self.channel, self.chat_id, event)
+        self.turns.append(turn)
+        return turn
+
+    def options(self) -> list[str]:
+        return [o.id for reply in self.turns[-1].replies for o in reply.options]
+
+    def answer(self, step: Step, unshared: set[str]) -> Event:
+        by_step: dict[str, Event] = {
+            Step.CHOOSE_LANGUAGE: ChoiceEvent(self.language.value),
+            Step.READ_INTRO: ChoiceEvent("continue"),
+            Step.GIVE_CONSENT: ChoiceEvent("consent"),
+            Step.CHOOSE_ROLE: ChoiceEvent("relative"),
+            Step.GIVE_PERSON_NAME: TextEvent("Ingrid"),
+            Step.CHOOSE_RELATION: ChoiceEvent("child"),
+            Step.CHOOSE_BASIS: ChoiceEvent("person_agrees"),
+            Step.CHOOSE_REQUEST: ChoiceEvent("plan_and_coordinator"),
+            Step.CHOOSE_COORDINATOR_WISH: ChoiceEvent("yes"),
+            Step.GIVE_COORDINATOR_WISH: TextEvent("Sjukepleiaren i heimetenesta"),
+            Step.GIVE_CONTACT_NAME: TextEvent("Kari Nordmann"),
+            Step.GIVE_PHONE: TextEvent("912 34 567"),
+            Step.GIVE_REACH_TIME: ChoiceEvent("morning"),
+            Step.GIVE_MUNICIPALITY: TextEvent(self.municipality),
+        }
+        if step in QUESTION_STEPS:
+            return TextEvent(ANSWERS[step])
+        if step is Step.CHOOSE_SERVICES:
+            if "gp" in self.chosen:
+                return ChoiceEvent("done")
+            self.chosen.add("gp")
+            return ChoiceEvent("gp")
+        if step is Step.REVIEW:
+            return ChoiceEvent("sharing" if NOT_SHARED.value not in unshared else "send")
+        if step is Step.CHOOSE_SHARING:
+            if NOT_SHARED.value not in unshared:
+                unshared.add(NOT_SHARED.value)
+                return ChoiceEvent(NOT_SHARED.value)
+            return ChoiceEvent("done")
+        if step in by_step:
+            return by_step[step]
+        # A step these tests do not know (routing questions): the first option offered.
+        assert self.options(), f"the dialog asks for text at {step} and the test has none"
+        return ChoiceEvent(self.options()[0])
+
+    def send_request(self) -> str:
+        """Answer everything, keep one answer unshared, send; the reference."""
+        turn = self.runner.open(self.channel, self.chat_id)
+        self.turns.append(turn)
+        unshared: set[str] = set()
+        for _ in range(120):
+            if turn.step is Step.SENT:
+                break
+            turn = self.say(self.answer(turn.step, unshared))
+        assert turn.step is Step.SENT, f"the dialog did not reach sent, stuck at {turn.step}"
+        with unit_of_work(self.runner.engine) as session:
+            submission = session.exec(select(Submission).order_by(
+                Submission.id.desc())).first()  # type: ignore[union-attr]
+            assert submission is not None
+            self.reference = submission.reference
+            return submission.reference
+
+
+def deliver(engine: Engine, now: datetime | None = None) -> None:
+    """Run the delivery worker once, so sent requests reach their unit's inbox.
+
+    Until the dialog queues a submission for delivery itself, a submission without an outbox
+    entry is queued here, routed the way the delivery side routes it.
+    """
+    now = now or datetime.now(UTC)
+    directory = default_directory()
+    with unit_of_work(engine) as session:
+        queued = set(session.exec(select(OutboxEntry.submission_id)))
+        for submission in session.exec(select(Submission)):
+            if submission.id in queued:
+                continue
+            district = None
+            routed = route(directory, submission.municipality_number, "unspecified", district)
+            if routed.question is not None and routed.question.kind == "district":
+                district = routed.question.options[0]  # Bergen: Arna
+                routed = route(directory, submission.municipality_number, "unspecified",
+                               district)
+            assert routed.status is RoutingStatus.ROUTED
+            assert routed.unit is not None
+            enqueue_delivery(session, submission_id=submission.id or 0, unit_id=routed.unit.id,
+                             target_group="unspecified", district=district, now=now)
+    DeliveryWorker(engine, directory, clock=lambda: now).run_once_sync()
+
+
+@pytest.fixture
+def send_request(engine: Engine) -> Callable[..., str]:
+    """Send a request from a new citizen and deliver it; its reference."""
+    runner = DialogRunner(engine)
+    count = 0
+
+    def send(municipality: str = "Gulen", language: Language = Language.NYNORSK) -> str:
+        nonlocal count
+        count += 1
+        reference = Citizen(runner, f"citizen-{count}", language, municipality).send_request()
+        deliver(engine)
+        return reference
+
+    return send
+
+
+# -- staff --------------------------------------------------------------------------------------
+
+@dataclass
+class StaffMember:
+    account: StaffAccount
+    login: str
+    totp: pyotp.TOTP
+
+    def code(self, at: datetime) -> str:
+        return self.totp.at(at)
+
+
+@pytest.fixture
+def make_staff(engine: Engine, clock: Clock) -> Callable[..., StaffMember]:
+    """A staff member who has finished set-up (password and TOTP)."""
+
+    def make(unit_id: str = GULEN, name: str = "Siri Sæbø", language: str = "nn",
+             login: str | None = None) -> StaffMember:
+        with unit_of_work(engine) as session:
+            account, _token = add_staff(session, unit_id=unit_id, name=name, login=login,
+                                        language=language, now=clock())
+            # Set-up takes the code of the step before, so log-in may use the current one.
+            problem = complete_setup(session, account=account, password=PASSWORD,
+                                     repeated=PASSWORD,
+                                     code=pyotp.TOTP(account.totp_secret).at(
+                                         clock() - timedelta(seconds=30)), now=clock())
+            assert problem is None
+        return StaffMember(account, account.login, pyotp.TOTP(account.totp_secret))
+
+    return make
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found is not None, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+@pytest.fixture
+def app_client(engine: Engine, clock: Clock) -> Iterator[Callable[[], TestClient]]:
+    """New browsers (TestClients) on one inbox app, over https as in production."""
+    app = create_app(engine, clock=clock)
+    clients: list[TestClient] = []
+
+    def new_client() -> TestClient:
+        client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+        clients.append(client)
+        return client
+
+    yield new_client
+    for client in clients:
+        client.close()
+
+
+def log_in(client: TestClient, staff: StaffMember, clock: Clock, *,
+           password: str = PASSWORD, code: str | None = None) -> tuple[int, str]:
+    """Post the log-in form as a browser does; the status code and the page or redirect."""
+    page = client.get("/login")
+    response = client.post("/login", data={
+        "csrf_token": csrf_of(page.text), "login": staff.login, "password": password,
+        "code": code if code is not None else staff.code(clock()),
+    })
+    return response.status_code, response.headers.get("location") or response.text
+
+
+@pytest.fixture
+def logged_in(app_client: Callable[[], TestClient], clock: Clock
+              ) -> Callable[[StaffMember], TestClient]:
+    def log_in_new(staff: StaffMember) -> TestClient:
+        client = app_client()
+        status, where = log_in(client, staff, clock)
+        assert (status, where) == (303, "/requests")
+        # The next log-in (of anyone) needs a new TOTP time step.
+        clock.advance(seconds=30)
+        return client
+
+    return log_in_new
