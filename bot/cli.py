@@ -24,6 +24,19 @@ def _chat(args: argparse.Namespace) -> int:
     return TerminalChat(runner, args.user or default_user()).run(language)
 
 
+def _run(args: argparse.Namespace) -> int:
+    from bot.telegram.app import ConfigurationError, StartupError, run_bot
+
+    try:
+        return run_bot(get_settings(), webhook=args.webhook)
+    except ConfigurationError as error:
+        print(f"dinplan run: error: {error}", file=sys.stderr)
+        return 2
+    except StartupError as error:
+        print(f"dinplan run: error: {error}", file=sys.stderr)
+        return 1
+
+
 def _db_upgrade(args: argparse.Namespace) -> int:
     from storage.migrate import upgrade
 
@@ -49,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--user", help="who is chatting (default: your login name)")
     chat.set_defaults(run=_chat)
 
+    run = commands.add_parser("run", help="run the Telegram bot (long polling, or a webhook "
+                              "server with --webhook)")
+    run.add_argument("--webhook", action="store_true",
+                     help="serve Telegram's webhook (DINPLAN_WEBHOOK_URL, DINPLAN_WEBHOOK_SECRET)")
+    run.set_defaults(run=_run)
+
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command",
                                                                           required=True)
     up = db.add_parser("upgrade", help="migrate the schema to the newest revision")
@@ -57,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     down = db.add_parser("downgrade", help="migrate the schema back")
     down.add_argument("revision", nargs="?", default="-1")
     down.set_defaults(run=_db_downgrade)
+    from inbox.cli import add_commands as add_inbox_commands
+
+    add_inbox_commands(commands)
+    from bot.forwarding_cli import add_commands as add_forwarding_commands
+
+    add_forwarding_commands(commands)
     return parser
 
 

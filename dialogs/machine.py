@@ -7,6 +7,7 @@ Telegram, terminals or databases: an event goes in, replies and effects come out
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 from transitions import Machine
@@ -28,6 +29,7 @@ from dialogs.flow import TRANSITIONS
 from dialogs.inputs import READERS, Advance, Invalid, Resume, Stay
 from dialogs.prompts import prompt_for
 from dialogs.reference import new_reference
+from dialogs.review import add_one_month, format_reference
 from dialogs.steps import INTERRUPTING_STEPS, QUESTION_STEPS, RESTING_STEPS, Step
 
 # Enough to walk back through the whole conversation, bounded so review loops stay small.
@@ -91,6 +93,7 @@ class Dialog:
 
     def __init__(self) -> None:
         self._machine = build_machine()
+        self._lock = threading.Lock()
 
     @property
     def machine(self) -> Machine:
@@ -180,11 +183,14 @@ class Dialog:
 
     def _fire(self, conv: Conversation, trigger: str) -> None:
         model = DialogTurn(conv)
-        self._machine.add_model(model, initial=conv.step)
-        try:
-            fired = model.trigger(trigger)  # type: ignore[attr-defined]
-        finally:
-            self._machine.remove_model(model)
+        # Transports run turns in worker threads; the shared Machine's model list is not
+        # thread-safe, and the few microseconds under the lock cost nothing measurable.
+        with self._lock:
+            self._machine.add_model(model, initial=conv.step)
+            try:
+                fired = model.trigger(trigger)  # type: ignore[attr-defined]
+            finally:
+                self._machine.remove_model(model)
         if not fired:
             # Rows are tried in order; a table without a fallback row is a bug in flow.py.
             raise RuntimeError(f"No transition for {trigger!r} from {conv.step.value}")
@@ -261,8 +267,6 @@ class Dialog:
             outcome.replies.append(Reply("status.not_sent"))
             outcome.replies.extend(prompt_for(conv))
             return
-        from dialogs.review import add_one_month, format_reference
-
         sent_on = conv.submission.submitted_at.date()
         outcome.replies.append(Reply(f"status.{conv.submission.status}", {
             "reference": format_reference(conv.submission.reference),

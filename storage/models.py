@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from storage.crypto import EncryptedText
 
 
 def utcnow() -> datetime:
@@ -90,3 +92,64 @@ class Submission(SQLModel, table=True):
     municipality_number: str = Field(max_length=4)
     status: str = Field(default="sent", max_length=16)
     submitted_at: datetime = Field(sa_column=_timestamp())
+
+
+class OutboxEntry(SQLModel, table=True):
+    """A sent request on its way to a coordinating unit (storage/outbox.py).
+
+    Written in the transaction that writes the submission, so a confirmed request is never lost;
+    the delivery worker puts it in the unit's inbox and alerts the unit's staff chat, retrying
+    with backoff. It holds no answers; the outbox row goes if the person erases their data first.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "unit_id", name="uq_outbox_submission_unit"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True, ondelete="CASCADE")
+    unit_id: str = Field(max_length=64)
+    target_group: str | None = Field(default=None, max_length=32)
+    district: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="pending", max_length=16)  # pending, done
+    attempts: int = 0  # failed attempts so far; sets the backoff
+    next_attempt_at: datetime = Field(sa_column=_timestamp())
+    # While a worker sends the alert; another worker may take the entry once this has passed.
+    claimed_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    last_error: str | None = Field(default=None, max_length=80)  # an exception's class name only
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    delivered_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    alerted_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    overdue_logged_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class DeliveredRequest(SQLModel, table=True):
+    """A request as the unit received it: one row of the unit's web inbox.
+
+    One row per outbox entry (the unique outbox_id makes a second delivery impossible). It is the
+    municipality's copy: it stays when the person erases their data in Din plan (they are told to
+    ask the municipality), so outbox_id is no foreign key and submission_id becomes NULL.
+    """
+
+    __tablename__ = "delivered_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(unique=True)
+    submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True,
+                                      ondelete="SET NULL")
+    unit_id: str = Field(max_length=64, index=True)
+    reference: str = Field(max_length=16, index=True)
+    municipality_number: str = Field(max_length=4)
+    language: str = Field(max_length=2)  # the person's written standard
+    target_group: str | None = Field(default=None, max_length=32)
+    district: str | None = Field(default=None, max_length=64)
+    submitted_at: datetime = Field(sa_column=_timestamp())
+    received_at: datetime = Field(sa_column=_timestamp())
+    answer_deadline: date
+    # The unit's copy (storage/exports, JSON): only the answers the person chose to share.
+    document: str = Field(sa_column=Column(EncryptedText, nullable=False))
+    status: str = Field(default="new", max_length=16)  # new, opened, acknowledged
+    opened_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    acknowledged_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

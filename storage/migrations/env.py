@@ -6,6 +6,8 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on the metadata)
+import storage.staff  # noqa: F401  (staff accounts, sessions, audit log, notes)
+import storage.updates  # noqa: F401  (Telegram updates already handled)
 from storage.db import make_engine
 
 config = context.config
