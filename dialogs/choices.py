@@ -27,6 +27,10 @@ CHOOSE_SHARING = Option("sharing", "option.choose_sharing")
 BACK_TO_REVIEW = Option("review", "option.back_to_review")
 YES_CANCEL = Option("yes", "option.yes_cancel")
 YES_ERASE = Option("yes", "option.yes_erase")
+YES_REMIND = Option("yes", "option.yes_remind")
+NO_REMIND = Option("no", "option.no_remind")
+YES_WITHDRAW = Option("yes", "option.yes_withdraw")
+SAVE = Option("send", "option.save")
 NO_KEEP_GOING = Option("no", "option.no_continue")
 
 RELATION_LABELS: dict[Relation, str] = {

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
+from dialogs.routing import NoDirectory, Router
 from dialogs.steps import Step
 
 
@@ -77,6 +78,9 @@ class DraftPlan:
     phone: str | None = None
     reach_time: str | None = None
     municipality_number: str | None = None
+    # Asked only where the municipality routes by them (Bergen); ids from the units directory.
+    target_group: str | None = None
+    district: str | None = None
 
     @property
     def is_for_relative(self) -> bool:
@@ -89,7 +93,11 @@ class SubmissionInfo:
 
     reference: str
     submitted_at: datetime
+    # "sent" (to a unit), "saved" (municipality not in the directory), "received",
+    # "in_progress" or "closed" (set by the unit).
     status: str = "sent"
+    status_changed_at: datetime | None = None
+    unit_name: str | None = None
 
 
 @dataclass
@@ -104,6 +112,8 @@ class Conversation:
     reached_review: bool = False
     consented_at: datetime | None = None
     consent_version: str | None = None
+    # A reminder before an unsent draft is deleted (retention), only if the person asks for it.
+    wants_reminder: bool | None = None
     declined_at: datetime | None = None
     # Counts handled events, so a transport can tell a stale button from a live one.
     turn: int = 0
@@ -111,3 +121,7 @@ class Conversation:
     municipality_suggestions: list[str] = field(default_factory=list)
     draft: DraftPlan = field(default_factory=DraftPlan)
     submission: SubmissionInfo | None = None
+    # Not stored: the units directory, lent by the Dialog for the turn it handles.
+    router: Router = field(default_factory=NoDirectory, compare=False, repr=False)
+    # Not stored: how long an unsent draft is kept (the operator's setting), for the notice.
+    draft_retention_days: int = field(default=30, compare=False, repr=False)

@@ -19,6 +19,8 @@ class Command(str, Enum):
     STATUS = "status"
     CANCEL = "cancel"
     ERASE = "erase"
+    MY_DATA = "my_data"
+    WITHDRAW_CONSENT = "withdraw_consent"
 
 
 # Norwegian command names first (they are what the menus show), English aliases after.
@@ -36,6 +38,8 @@ COMMAND_NAMES: dict[str, Command] = {
     "status": Command.STATUS,
     "avbryt": Command.CANCEL,
     "slett": Command.ERASE,
+    "mine_data": Command.MY_DATA,
+    "trekk_samtykke": Command.WITHDRAW_CONSENT,
     "help": Command.HELP,
     "back": Command.BACK,
     "skip": Command.SKIP,
@@ -45,6 +49,8 @@ COMMAND_NAMES: dict[str, Command] = {
     "rights": Command.RIGHTS,
     "cancel": Command.CANCEL,
     "delete": Command.ERASE,
+    "my_data": Command.MY_DATA,
+    "withdraw_consent": Command.WITHDRAW_CONSENT,
 }
 
 
@@ -124,6 +130,10 @@ class Effect(str, Enum):
     START_DRAFT = "start_draft"
     DISCARD_DRAFT = "discard_draft"
     ERASE_EVERYTHING = "erase_everything"
+    # Send the person everything stored about them (JSON and a readable summary).
+    EXPORT_MY_DATA = "export_my_data"
+    # Consent withdrawn: stop everything that is pending for the person (delivery, reminders).
+    WITHDRAW_CONSENT = "withdraw_consent"
 
 
 @dataclass

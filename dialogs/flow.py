@@ -35,7 +35,8 @@ TRANSITIONS: list[dict[str, Any]] = [
 
     _row("proceed", S.CHOOSE_LANGUAGE, S.READ_INTRO),
     _row("proceed", S.READ_INTRO, S.GIVE_CONSENT),
-    _row("consent", S.GIVE_CONSENT, S.CHOOSE_ROLE),
+    _row("consent", S.GIVE_CONSENT, S.CHOOSE_REMINDER),
+    _row("proceed", S.CHOOSE_REMINDER, S.CHOOSE_ROLE),
     _row("decline", S.GIVE_CONSENT, S.DECLINED),
 
     _row("proceed", S.CHOOSE_ROLE, S.GIVE_PERSON_NAME, conditions="is_relative"),
@@ -54,7 +55,13 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("proceed", S.GIVE_CONTACT_NAME, S.GIVE_PHONE),
     _row("proceed", S.GIVE_PHONE, S.GIVE_REACH_TIME),
     _row("proceed", S.GIVE_REACH_TIME, S.GIVE_MUNICIPALITY),
+    # Only where the municipality routes by them (the units directory says).
+    _row("proceed", S.GIVE_MUNICIPALITY, S.CHOOSE_TARGET_GROUP, conditions="needs_target_group"),
+    _row("proceed", S.GIVE_MUNICIPALITY, S.CHOOSE_DISTRICT, conditions="needs_district"),
     _row("proceed", S.GIVE_MUNICIPALITY, S.REVIEW),
+    _row("proceed", S.CHOOSE_TARGET_GROUP, S.CHOOSE_DISTRICT, conditions="needs_district"),
+    _row("proceed", S.CHOOSE_TARGET_GROUP, S.REVIEW),
+    _row("proceed", S.CHOOSE_DISTRICT, S.REVIEW),
 
     _row("send", S.REVIEW, S.SENT, conditions="has_everything_for_review"),
     _row("change_answer", S.REVIEW, S.CHOOSE_ANSWER_TO_EDIT),
@@ -70,6 +77,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("switch_language", "*", S.CHOOSE_LANGUAGE),
     _row("ask_cancel", "*", S.CONFIRM_CANCEL),
     _row("ask_erase", "*", S.CONFIRM_ERASE),
+    _row("ask_withdraw", "*", S.CONFIRM_WITHDRAW),
     _row("confirm", S.CONFIRM_CANCEL, S.CANCELLED),
     _row("confirm", S.CONFIRM_ERASE, S.CHOOSE_LANGUAGE),
+    _row("confirm", S.CONFIRM_WITHDRAW, S.DECLINED),
 ]

@@ -22,7 +22,7 @@ from dialogs.draft import (
 )
 from dialogs.events import ChoiceEvent, Option, ParamValue, Reply, TextEvent
 from dialogs.municipalities import by_number, match_municipality
-from dialogs.prompts import service_options
+from dialogs.prompts import routing_options, service_options
 from dialogs.review import relevant_editable_steps
 from dialogs.steps import QUESTION_STEPS, Step
 
@@ -101,7 +101,7 @@ def _read_consent(conv: Conversation, event: Input, now: datetime) -> Result:
         conv.consent_version = PRIVACY_NOTICE_VERSION
         return Advance("consent")
     if picked == c.DECLINE.id:
-        conv.declined_at, conv.consented_at = now, None
+        conv.declined_at, conv.consented_at, conv.wants_reminder = now, None, None
         conv.draft = DraftPlan()
         return Advance("decline")
     return _expects_choice("invalid.consent")
@@ -109,6 +109,14 @@ def _read_consent(conv: Conversation, event: Input, now: datetime) -> Result:
 
 def _read_resting(conv: Conversation, event: Input, now: datetime) -> Result:
     return Stay()
+
+
+def _read_reminder(conv: Conversation, event: Input, now: datetime) -> Result:
+    picked = _pick(event, (c.YES_REMIND, c.NO_REMIND))
+    if picked is None:
+        return _expects_choice()
+    conv.wants_reminder = picked == c.YES_REMIND.id
+    return Advance()
 
 
 def _read_role(conv: Conversation, event: Input, now: datetime) -> Result:
@@ -300,7 +308,7 @@ def _read_municipality(conv: Conversation, event: Input, now: datetime) -> Resul
         picked = _pick(event, municipality_options(conv))
         if picked is None:
             return Invalid("invalid.write_municipality")
-        draft.municipality_number = picked.split(":", 1)[1]
+        _set_municipality(draft, picked.split(":", 1)[1])
         conv.municipality_suggestions = []
         return Advance()
     text = _text(event) or ""
@@ -308,7 +316,7 @@ def _read_municipality(conv: Conversation, event: Input, now: datetime) -> Resul
         return Invalid("invalid.write_municipality")
     match = match_municipality(text)
     if match.found:
-        draft.municipality_number = match.found.number
+        _set_municipality(draft, match.found.number)
         conv.municipality_suggestions = []
         return Advance()
     if match.suggestions:
@@ -316,6 +324,28 @@ def _read_municipality(conv: Conversation, event: Input, now: datetime) -> Resul
         return Stay([Reply("municipality.did_you_mean", {"text": text},
                            municipality_options(conv))], ask_again=False)
     return Invalid("municipality.not_found", {"text": text})
+
+
+def _set_municipality(draft: DraftPlan, number: str) -> None:
+    if number != draft.municipality_number:
+        # Target groups and districts belong to one municipality's units.
+        draft.target_group = draft.district = None
+    draft.municipality_number = number
+
+
+def _read_routing(kind: str) -> Reader:
+    def read(conv: Conversation, event: Input, now: datetime) -> Result:
+        picked = _pick(event, routing_options(conv))
+        if picked is None:
+            return _expects_choice()
+        if kind == "target_group":
+            if picked != conv.draft.target_group:
+                conv.draft.district = None  # another group may be routed without districts
+            conv.draft.target_group = picked
+        else:
+            conv.draft.district = picked
+        return Advance()
+    return read
 
 
 def _read_review(conv: Conversation, event: Input, now: datetime) -> Result:
@@ -362,6 +392,7 @@ READERS: dict[Step, Reader] = {
     Step.READ_INTRO: _read_intro,
     Step.GIVE_CONSENT: _read_consent,
     Step.DECLINED: _read_resting,
+    Step.CHOOSE_REMINDER: _read_reminder,
     Step.CHOOSE_ROLE: _read_role,
     Step.GIVE_PERSON_NAME: _read_name(_set_person_name, lambda d: d.person_name),
     Step.CHOOSE_RELATION: _read_enum(c.options_for(c.RELATION_LABELS), _set_relation),
@@ -375,6 +406,8 @@ READERS: dict[Step, Reader] = {
     Step.GIVE_PHONE: _read_phone,
     Step.GIVE_REACH_TIME: _read_reach_time,
     Step.GIVE_MUNICIPALITY: _read_municipality,
+    Step.CHOOSE_TARGET_GROUP: _read_routing("target_group"),
+    Step.CHOOSE_DISTRICT: _read_routing("district"),
     Step.REVIEW: _read_review,
     Step.CHOOSE_ANSWER_TO_EDIT: _read_answer_to_edit,
     Step.CHOOSE_SHARING: _read_sharing,
@@ -382,4 +415,5 @@ READERS: dict[Step, Reader] = {
     Step.CANCELLED: _read_resting,
     Step.CONFIRM_CANCEL: _read_confirmation,
     Step.CONFIRM_ERASE: _read_confirmation,
+    Step.CONFIRM_WITHDRAW: _read_confirmation,
 }

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from transitions import Machine
 
-from dialogs.draft import Conversation, DraftPlan, Role, SubmissionInfo
+from dialogs.draft import Conversation, DraftPlan, Language, Role, SubmissionInfo
 from dialogs.events import (
     ChoiceEvent,
     Command,
@@ -29,7 +29,8 @@ from dialogs.flow import TRANSITIONS
 from dialogs.inputs import READERS, Advance, Invalid, Resume, Stay
 from dialogs.prompts import prompt_for
 from dialogs.reference import new_reference
-from dialogs.review import add_one_month, format_reference
+from dialogs.routing import NoDirectory, Router, pending_question
+from dialogs.review import status_reply
 from dialogs.steps import INTERRUPTING_STEPS, QUESTION_STEPS, RESTING_STEPS, Step
 
 # Enough to walk back through the whole conversation, bounded so review loops stay small.
@@ -64,11 +65,24 @@ class DialogTurn:
         return bool(self.conv.draft.wishes_coordinator)
 
     def has_everything_for_review(self) -> bool:
-        return not missing_steps(self.conv.draft)
+        return not missing_steps(self.conv)
+
+    def needs_target_group(self) -> bool:
+        question = pending_question(self.conv.router, self.conv.draft)
+        return question is not None and question.kind == "target_group"
+
+    def needs_district(self) -> bool:
+        question = pending_question(self.conv.router, self.conv.draft)
+        return question is not None and question.kind == "district"
 
 
-def missing_steps(draft: DraftPlan) -> list[Step]:
+ROUTING_STEPS = {"target_group": Step.CHOOSE_TARGET_GROUP, "district": Step.CHOOSE_DISTRICT}
+
+
+def missing_steps(conv: Conversation) -> list[Step]:
     """Required answers not yet given, in the order they are asked."""
+    draft = conv.draft
+    routing = pending_question(conv.router, draft)
     required = {
         Step.CHOOSE_ROLE: draft.role is not None,
         Step.GIVE_PERSON_NAME: draft.role is not Role.RELATIVE or bool(draft.person_name),
@@ -79,6 +93,8 @@ def missing_steps(draft: DraftPlan) -> list[Step]:
         Step.GIVE_CONTACT_NAME: bool(draft.contact_name),
         Step.GIVE_PHONE: bool(draft.phone),
         Step.GIVE_MUNICIPALITY: bool(draft.municipality_number),
+        Step.CHOOSE_TARGET_GROUP: routing is None or routing.kind != "target_group",
+        Step.CHOOSE_DISTRICT: routing is None or routing.kind != "district",
     }
     return [step for step, given in required.items() if not given]
 
@@ -91,7 +107,9 @@ def build_machine() -> Machine:
 class Dialog:
     """Handles one event for one conversation at a time; safe to share across conversations."""
 
-    def __init__(self) -> None:
+    def __init__(self, router: Router | None = None, *, draft_retention_days: int = 30) -> None:
+        self._router: Router = router or NoDirectory()
+        self._draft_retention_days = draft_retention_days
         self._machine = build_machine()
         self._lock = threading.Lock()
 
@@ -101,6 +119,7 @@ class Dialog:
 
     def greet(self, conv: Conversation) -> Outcome:
         """What to say when a person opens the chat: welcome back, or the first question."""
+        conv.router, conv.draft_retention_days = self._router, self._draft_retention_days
         outcome = Outcome()
         if conv.step is not Step.CHOOSE_LANGUAGE or conv.history:
             outcome.replies.append(Reply("welcome_back"))
@@ -108,6 +127,7 @@ class Dialog:
         return outcome
 
     def handle(self, conv: Conversation, event: Event, now: datetime) -> Outcome:
+        conv.router, conv.draft_retention_days = self._router, self._draft_retention_days
         conv.turn += 1
         outcome = Outcome()
         if isinstance(event, TextEvent) and event.text.strip().startswith("/"):
@@ -146,28 +166,45 @@ class Dialog:
     def _advance(self, conv: Conversation, result: Advance, now: datetime,
                  outcome: Outcome) -> None:
         source = conv.step
-        if result.trigger == "send" and missing_steps(conv.draft):
+        if result.trigger == "send" and missing_steps(conv):
             # A follow-up left open after an edit (a relative's name, say, when /endre or
             # /tilbake led back to the review): ask it first, then return to the review.
             self._remember(conv, source)
             conv.editing = True
-            self._arrive(conv, missing_steps(conv.draft)[0])
+            self._arrive(conv, missing_steps(conv)[0])
             outcome.replies.extend(prompt_for(conv))
             return
         if result.trigger == "send":
-            conv.submission = SubmissionInfo(new_reference(), now)
+            conv.submission = self._submission(conv, now)
         self._fire(conv, result.trigger)
         if result.trigger == "send":
             outcome.effects.append(Effect.SUBMIT)
             conv.history.clear()
         elif result.trigger == "confirm":
-            self._confirmed(conv, source, outcome)
+            self._confirmed(conv, source, now, outcome)
             return
         else:
             self._remember(conv, source)
         outcome.replies.extend(prompt_for(conv))
 
-    def _confirmed(self, conv: Conversation, source: Step, outcome: Outcome) -> None:
+    def _submission(self, conv: Conversation, now: datetime) -> SubmissionInfo:
+        draft = conv.draft
+        number = draft.municipality_number or ""
+        if not conv.router.in_directory(number):
+            return SubmissionInfo(new_reference(), now, status="saved")
+        unit = conv.router.unit_name(number, draft.target_group, draft.district,
+                                     conv.language or Language.BOKMAL)
+        return SubmissionInfo(new_reference(), now, status="sent", unit_name=unit)
+
+    def _confirmed(self, conv: Conversation, source: Step, now: datetime,
+                   outcome: Outcome) -> None:
+        if source is Step.CONFIRM_WITHDRAW:
+            outcome.effects.append(Effect.WITHDRAW_CONSENT)
+            conv.declined_at, conv.consented_at, conv.wants_reminder = now, None, None
+            conv.draft, conv.history, conv.return_to, conv.editing = DraftPlan(), [], None, False
+            conv.reached_review = False
+            outcome.replies.append(Reply("consent.withdrawn"))
+            return
         if source is Step.CONFIRM_ERASE:
             outcome.effects.append(Effect.ERASE_EVERYTHING)
             outcome.replies.append(Reply("erased"))
@@ -245,6 +282,8 @@ class Dialog:
             Command.LANGUAGE: self._switch_language,
             Command.CANCEL: self._cancel,
             Command.ERASE: self._erase,
+            Command.MY_DATA: self._my_data,
+            Command.WITHDRAW_CONSENT: self._withdraw_consent,
         }[command]
         handler(conv, now, outcome)
 
@@ -267,12 +306,7 @@ class Dialog:
             outcome.replies.append(Reply("status.not_sent"))
             outcome.replies.extend(prompt_for(conv))
             return
-        sent_on = conv.submission.submitted_at.date()
-        outcome.replies.append(Reply(f"status.{conv.submission.status}", {
-            "reference": format_reference(conv.submission.reference),
-            "sent_on": sent_on,
-            "deadline": add_one_month(sent_on),
-        }))
+        outcome.replies.append(status_reply(conv.submission))
         if conv.step is Step.SENT:
             # Not the whole receipt again, but still the way on (/start).
             outcome.replies.append(Reply("receipt.next"))
@@ -340,3 +374,15 @@ class Dialog:
 
     def _erase(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
         self._interrupt(conv, "ask_erase", outcome)
+
+    def _my_data(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
+        outcome.effects.append(Effect.EXPORT_MY_DATA)
+        outcome.replies.append(Reply("my_data.sent"))
+        outcome.replies.extend(prompt_for(conv))
+
+    def _withdraw_consent(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
+        if conv.consented_at is None:
+            outcome.replies.append(Reply("consent.nothing_to_withdraw"))
+            outcome.replies.extend(prompt_for(conv))
+            return
+        self._interrupt(conv, "ask_withdraw", outcome)

@@ -268,7 +268,8 @@ DIALOG_MESSAGES = catalog(
          'Commands:\n/tilbake – go one step back\n/hopp – skip the question\n/endre – look '
          'over and change the answers\n/sprak – switch between Bokmål and Nynorsk\n/om – '
          'about individual plan and coordinator\n/rettigheter – your rights\n/status – '
-         'status of the request\n/avbryt – cancel and delete the draft\n/slett – delete '
+         'status of the request\n/mine_data – see what is stored about you\n/avbryt – cancel'
+         ' and delete the draft\n/trekk_samtykke – withdraw your consent\n/slett – delete '
          'everything about you'),
     text('about.more_information',
          'Read more about individual plan and coordinator at helsenorge.no and '
@@ -301,4 +302,52 @@ DIALOG_MESSAGES = catalog(
          'Sorry, something went wrong on our side. What you answered before is saved. '
          'Please try again.'),
     text('goodbye', 'Bye for now. Your answers are saved, and you can continue later.'),
+    text('target_group.explained',
+         'So that the request reaches the right office, I ask which group it concerns. You'
+         ' do not need to name any diagnosis.'),
+    text('ask_target_group.self', 'Which of these fits you best?'),
+    text('ask_target_group.relative', 'Which of these fits {name} best?'),
+    text('ask_district.self', 'Which part of the city do you live in?'),
+    text('ask_district.relative', 'Which part of the city does {name} live in?'),
+    text('option.place', '{name}'),
+    text('review.target_group', 'Group: {group}.'),
+    text('review.district', 'District: {district}.'),
+    text('review.not_in_directory',
+         'Din plan cannot send requests to {municipality} yet. You can save the draft and '
+         'take it with you.'),
+    text('review.ask_save', 'Do you want to save the draft now?'),
+    text('option.save', 'Save'),
+    text('receipt.saved_not_sent',
+         'The draft is saved with reference {reference}. It is not sent, because Din plan '
+         'cannot reach {municipality} yet.'),
+    text('receipt.how_to_reach_the_unit',
+         'Contact the coordinating unit in your municipality. If you do not know how, ask '
+         'health personnel or call the switchboard of the municipality.'),
+    text('receipt.sent_to_unit',
+         'Thank you! The request is sent to {unit} in {municipality}. Your reference is '
+         '{reference}.'),
+    text('status.saved', 'Draft {reference} was saved on {sent_on}. It is not sent to any unit.'),
+    text('status.received',
+         'Request {reference} was sent on {sent_on}. The unit confirmed on {changed_on} '
+         'that it has received it. It shall answer by {deadline}.'),
+    text('status.in_progress',
+         'The unit has worked on request {reference} since {changed_on}. It shall answer '
+         'by {deadline}.'),
+    text('status.closed',
+         'The unit is done with request {reference}. It was closed on {changed_on}.'),
+    text('title.choose_target_group', 'Group'),
+    text('title.choose_district', 'District'),
+    text('ask_confirm_withdraw',
+         'Do you want to withdraw your consent? Then the draft is deleted, and nothing '
+         'more is sent. What the unit already got, you must ask the unit about.'),
+    text('option.yes_withdraw', 'Yes, withdraw consent'),
+    text('consent.withdrawn',
+         'You have said no to us storing your answers. What you wrote is deleted.'),
+    text('consent.nothing_to_withdraw',
+         'You have not given consent, so there is nothing to withdraw.'),
+    text('my_data.sent', 'Here is everything Din plan has stored about you.'),
+    text('reminder.explained', 'If you do not send the draft within {days} days, it is deleted.'),
+    text('ask_reminder', 'Do you want a reminder a week before?'),
+    text('option.yes_remind', 'Yes, remind me'),
+    text('option.no_remind', 'No reminder'),
 )

@@ -9,6 +9,7 @@ from dialogs.draft import Conversation, DraftPlan, Role
 from dialogs.events import Expect, Label, Option, ParamValue, Reply
 from dialogs.municipalities import by_number
 from dialogs.review import editable_options, reach_time_value, receipt, review_lines, sharing_options
+from dialogs.routing import RoutingQuestion, pending_question
 from dialogs.steps import QUESTION_STEPS, Step
 
 Prompt = Callable[[Conversation], list[Reply]]
@@ -53,6 +54,12 @@ def _give_consent(conv: Conversation) -> list[Reply]:
 
 def _declined(conv: Conversation) -> list[Reply]:
     return [Reply("declined.resting")]
+
+
+def _choose_reminder(conv: Conversation) -> list[Reply]:
+    chosen = {True: c.YES_REMIND.id, False: c.NO_REMIND.id}.get(conv.wants_reminder)  # type: ignore[call-overload]
+    return [Reply("reminder.explained", {"days": conv.draft_retention_days}),
+            ask(conv, "ask_reminder", _marked((c.YES_REMIND, c.NO_REMIND), chosen))]
 
 
 def _choose_role(conv: Conversation) -> list[Reply]:
@@ -154,9 +161,56 @@ def _give_municipality(conv: Conversation) -> list[Reply]:
     return [*previous, ask(conv, key, _keep_if(current), Expect.TEXT, **params)]
 
 
+def routing_options(conv: Conversation) -> tuple[Option, ...]:
+    """The options of the routing question the municipality needs now (none if none)."""
+    question = pending_question(conv.router, conv.draft) if conv.step in (
+        Step.CHOOSE_TARGET_GROUP, Step.CHOOSE_DISTRICT) else None
+    if question is None:
+        question = _asked_again(conv)
+    if question is None:
+        return ()
+    if question.kind == "target_group":
+        options = tuple(Option(o, key) for o, key in zip(question.options, question.labels,
+                                                         strict=True))
+        return _marked(options, conv.draft.target_group)
+    options = tuple(Option(o, "option.place", {"name": name})
+                    for o, name in zip(question.options, question.labels, strict=True))
+    return _marked(options, conv.draft.district)
+
+
+def _asked_again(conv: Conversation) -> RoutingQuestion | None:
+    """Going back or editing: the question as asked, though it is answered now."""
+    draft = conv.draft
+    kind_of_step = {Step.CHOOSE_TARGET_GROUP: "target_group", Step.CHOOSE_DISTRICT: "district"}
+    wanted = kind_of_step.get(conv.step)
+    number = draft.municipality_number or ""
+    if wanted == "target_group":
+        return conv.router.next_question(number, None, None)
+    if wanted == "district":
+        return conv.router.next_question(number, draft.target_group, None)
+    return None
+
+
+def _choose_target_group(conv: Conversation) -> list[Reply]:
+    key, params = phrased(conv.draft, "ask_target_group")
+    return [Reply("target_group.explained"), ask(conv, key, routing_options(conv), **params)]
+
+
+def _choose_district(conv: Conversation) -> list[Reply]:
+    key, params = phrased(conv.draft, "ask_district")
+    return [ask(conv, key, routing_options(conv), **params)]
+
+
 def _review(conv: Conversation) -> list[Reply]:
-    return [Reply("review.heading"), *review_lines(conv.draft),
-            ask(conv, "review.ask_send", (c.SEND, c.CHANGE_ANSWER, c.CHOOSE_SHARING))]
+    lines = [Reply("review.heading"), *review_lines(conv.draft, conv.router)]
+    number = conv.draft.municipality_number or ""
+    if conv.router.in_directory(number):
+        return [*lines, ask(conv, "review.ask_send", (c.SEND, c.CHANGE_ANSWER, c.CHOOSE_SHARING))]
+    # No unit to send to yet: the person still keeps a saved draft and their own copy.
+    municipality = by_number(number)
+    return [*lines, Reply("review.not_in_directory",
+                          {"municipality": municipality.name if municipality else ""}),
+            ask(conv, "review.ask_save", (c.SAVE, c.CHANGE_ANSWER, c.CHOOSE_SHARING))]
 
 
 def _choose_answer_to_edit(conv: Conversation) -> list[Reply]:
@@ -180,6 +234,10 @@ def _confirm_cancel(conv: Conversation) -> list[Reply]:
     return [ask(conv, "ask_confirm_cancel", (c.YES_CANCEL, c.NO_KEEP_GOING))]
 
 
+def _confirm_withdraw(conv: Conversation) -> list[Reply]:
+    return [ask(conv, "ask_confirm_withdraw", (c.YES_WITHDRAW, c.NO_KEEP_GOING))]
+
+
 def _confirm_erase(conv: Conversation) -> list[Reply]:
     return [ask(conv, "ask_confirm_erase", (c.YES_ERASE, c.NO_KEEP_GOING))]
 
@@ -193,6 +251,7 @@ PROMPTS: dict[Step, Prompt] = {
     Step.READ_INTRO: _read_intro,
     Step.GIVE_CONSENT: _give_consent,
     Step.DECLINED: _declined,
+    Step.CHOOSE_REMINDER: _choose_reminder,
     Step.CHOOSE_ROLE: _choose_role,
     Step.GIVE_PERSON_NAME: _give_person_name,
     Step.CHOOSE_RELATION: _choose_relation,
@@ -206,6 +265,9 @@ PROMPTS: dict[Step, Prompt] = {
     Step.GIVE_PHONE: _give_phone,
     Step.GIVE_REACH_TIME: _give_reach_time,
     Step.GIVE_MUNICIPALITY: _give_municipality,
+    Step.CHOOSE_TARGET_GROUP: _choose_target_group,
+    Step.CHOOSE_DISTRICT: _choose_district,
+    Step.CONFIRM_WITHDRAW: _confirm_withdraw,
     Step.REVIEW: _review,
     Step.CHOOSE_ANSWER_TO_EDIT: _choose_answer_to_edit,
     Step.CHOOSE_SHARING: _choose_sharing,

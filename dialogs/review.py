@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from dialogs import choices as c
-from dialogs.draft import Conversation, DraftPlan, Role
+from dialogs.draft import Conversation, DraftPlan, Role, SubmissionInfo
 from dialogs.events import Label, LabelList, Option, ParamValue, Reply
 from dialogs.municipalities import by_number
+from dialogs.routing import NoDirectory, Router
 from dialogs.steps import EDITABLE_STEPS, QUESTION_STEPS, Step
+
+
+NORWAY = ZoneInfo("Europe/Oslo")
 
 
 def title(step: Step) -> Label:
@@ -21,7 +26,8 @@ def reach_time_value(value: str) -> ParamValue:
     return Label(presets[value]) if value in presets else value
 
 
-def review_lines(draft: DraftPlan) -> list[Reply]:
+def review_lines(draft: DraftPlan, router: Router | None = None) -> list[Reply]:
+    router = router or NoDirectory()
     lines = [_prepared_by(draft)]
     if draft.request:
         lines.append(Reply("review.request", {"request": Label(c.REQUEST_LABELS[draft.request])}))
@@ -33,6 +39,19 @@ def review_lines(draft: DraftPlan) -> list[Reply]:
     municipality = by_number(draft.municipality_number or "")
     if municipality:
         lines.append(Reply("review.municipality", {"municipality": municipality.name}))
+    lines.extend(_routing_lines(draft, router))
+    return lines
+
+
+def _routing_lines(draft: DraftPlan, router: Router) -> list[Reply]:
+    lines = []
+    if draft.target_group:
+        lines.append(Reply("review.target_group",
+                           {"group": Label(f"target_group.{draft.target_group}")}))
+    district = (router.district_name(draft.municipality_number or "", draft.district)
+                if draft.district else None)
+    if district:
+        lines.append(Reply("review.district", {"district": district}))
     return lines
 
 
@@ -84,6 +103,8 @@ def relevant_editable_steps(draft: DraftPlan) -> list[Step]:
         step for step in EDITABLE_STEPS
         if not (step in relative_only and draft.role is not Role.RELATIVE)
         and not (step is Step.GIVE_COORDINATOR_WISH and not draft.wishes_coordinator)
+        and not (step is Step.CHOOSE_TARGET_GROUP and not draft.target_group)
+        and not (step is Step.CHOOSE_DISTRICT and not draft.district)
     ]
 
 
@@ -112,18 +133,46 @@ def format_reference(reference: str) -> str:
     return f"{reference[:4]}-{reference[4:]}"
 
 
+def local_date(moment: datetime) -> date:
+    """The date in Norway: a request sent at 00:30 Norwegian time is sent that day, not the
+    day before as in UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(NORWAY).date()
+
+
 def receipt(conv: Conversation) -> list[Reply]:
     submission = conv.submission
     if submission is None:
         return [Reply("sent.resting")]
     municipality = by_number(conv.draft.municipality_number or "")
-    sent_on = submission.submitted_at.date()
+    place = municipality.name if municipality else ""
+    reference = format_reference(submission.reference)
+    if submission.status == "saved":
+        return [
+            Reply("receipt.saved_not_sent", {"reference": reference, "municipality": place}),
+            Reply("receipt.how_to_reach_the_unit"),
+            Reply("receipt.next"),
+        ]
+    sent_to = (Reply("receipt.sent_to_unit", {"reference": reference, "unit": submission.unit_name,
+                                              "municipality": place})
+               if submission.unit_name else
+               Reply("receipt.sent", {"reference": reference, "municipality": place}))
     return [
-        Reply("receipt.sent", {
-            "reference": format_reference(submission.reference),
-            "municipality": municipality.name if municipality else "",
-        }),
-        Reply("receipt.deadline", {"deadline": add_one_month(sent_on)}),
+        sent_to,
+        Reply("receipt.deadline", {"deadline": add_one_month(local_date(submission.submitted_at))}),
         Reply("receipt.complaint"),
         Reply("receipt.next"),
     ]
+
+
+def status_reply(submission: SubmissionInfo) -> Reply:
+    """Where a sent request stands: sent, saved, received, in progress or closed."""
+    sent_on = local_date(submission.submitted_at)
+    changed = submission.status_changed_at
+    return Reply(f"status.{submission.status}", {
+        "reference": format_reference(submission.reference),
+        "sent_on": sent_on,
+        "deadline": add_one_month(sent_on),
+        "changed_on": local_date(changed) if changed else sent_on,
+    })

@@ -10,6 +10,7 @@ class Step(str, Enum):
     READ_INTRO = "read_intro"
     GIVE_CONSENT = "give_consent"
     DECLINED = "declined"
+    CHOOSE_REMINDER = "choose_reminder"
     CHOOSE_ROLE = "choose_role"
     GIVE_PERSON_NAME = "give_person_name"
     CHOOSE_RELATION = "choose_relation"
@@ -28,6 +29,8 @@ class Step(str, Enum):
     GIVE_PHONE = "give_phone"
     GIVE_REACH_TIME = "give_reach_time"
     GIVE_MUNICIPALITY = "give_municipality"
+    CHOOSE_TARGET_GROUP = "choose_target_group"
+    CHOOSE_DISTRICT = "choose_district"
     REVIEW = "review"
     CHOOSE_ANSWER_TO_EDIT = "choose_answer_to_edit"
     CHOOSE_SHARING = "choose_sharing"
@@ -35,6 +38,7 @@ class Step(str, Enum):
     CANCELLED = "cancelled"
     CONFIRM_CANCEL = "confirm_cancel"
     CONFIRM_ERASE = "confirm_erase"
+    CONFIRM_WITHDRAW = "confirm_withdraw"
 
 
 # The six preparation questions of the Bergen brochure (seed 001, "Hvordan kan du forberede deg?"),
@@ -63,10 +67,13 @@ EDITABLE_STEPS: tuple[Step, ...] = (
     Step.GIVE_PHONE,
     Step.GIVE_REACH_TIME,
     Step.GIVE_MUNICIPALITY,
+    Step.CHOOSE_TARGET_GROUP,
+    Step.CHOOSE_DISTRICT,
 )
 
 # Steps that interrupt another step and return to it when answered.
-INTERRUPTING_STEPS: frozenset[Step] = frozenset({Step.CONFIRM_CANCEL, Step.CONFIRM_ERASE})
+INTERRUPTING_STEPS: frozenset[Step] = frozenset({Step.CONFIRM_CANCEL, Step.CONFIRM_ERASE,
+                                                 Step.CONFIRM_WITHDRAW})
 
 # Steps where the conversation has ended and only commands (like /start) lead on.
 RESTING_STEPS: frozenset[Step] = frozenset({Step.DECLINED, Step.SENT, Step.CANCELLED})

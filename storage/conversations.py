@@ -22,6 +22,8 @@ from dialogs.draft import (
 )
 from dialogs.events import Effect
 from dialogs.steps import Step
+from storage.outbox import enqueue_delivery
+from storage.units import RoutingStatus, default_directory, route
 from storage.models import StoredAnswer, StoredConversation, StoredDraft, Submission, utcnow
 
 
@@ -51,6 +53,8 @@ def _draft_from_rows(row: StoredDraft, answers: list[StoredAnswer]) -> DraftPlan
         phone=row.phone,
         reach_time=row.reach_time,
         municipality_number=row.municipality_number,
+        target_group=row.target_group,
+        district=row.district,
     )
 
 
@@ -79,12 +83,12 @@ def load_conversation(session: Session, *, channel: str, chat_id: str) -> Conver
         reached_review=row.reached_review,
         consented_at=row.consented_at,
         consent_version=row.consent_version,
+        wants_reminder=row.wants_reminder,
         declined_at=row.declined_at,
         turn=row.turn,
         municipality_suggestions=json.loads(row.municipality_suggestions),
         draft=draft,
-        submission=SubmissionInfo(latest.reference, latest.submitted_at, latest.status)
-        if latest else None,
+        submission=_submission_info(latest, _opt(Language, row.language)) if latest else None,
     )
 
 
@@ -122,6 +126,8 @@ def _write_draft(session: Session, row: StoredDraft, draft: DraftPlan, now: date
     row.phone = draft.phone
     row.reach_time = draft.reach_time
     row.municipality_number = draft.municipality_number
+    row.target_group = draft.target_group
+    row.district = draft.district
     row.updated_at = now
     session.add(row)
     session.flush()
@@ -158,6 +164,7 @@ def save_conversation(session: Session, *, channel: str, chat_id: str, conv: Con
     row.editing, row.reached_review, row.turn = conv.editing, conv.reached_review, conv.turn
     row.municipality_suggestions = json.dumps(conv.municipality_suggestions)
     row.consented_at, row.consent_version = conv.consented_at, conv.consent_version
+    row.wants_reminder = conv.wants_reminder
     row.declined_at = conv.declined_at
     row.updated_at = now
     session.add(row)
@@ -176,10 +183,37 @@ def save_conversation(session: Session, *, channel: str, chat_id: str, conv: Con
     row.current_draft_id = draft_row.id
     session.add(row)
     if Effect.SUBMIT in effects and conv.submission is not None:
-        assert row.id is not None and draft_row.id is not None
-        session.add(Submission(
-            draft_id=draft_row.id, conversation_id=row.id,
-            reference=conv.submission.reference,
-            municipality_number=conv.draft.municipality_number or "",
-            submitted_at=conv.submission.submitted_at,
-        ))
+        assert row.id is not None
+        assert draft_row.id is not None
+        _submit(session, conv, conversation_id=row.id, draft_id=draft_row.id, now=now)
+
+
+def _submit(session: Session, conv: Conversation, *, conversation_id: int, draft_id: int,
+            now: datetime) -> None:
+    """The submission and, when a unit takes it, its outbox entry: one transaction."""
+    assert conv.submission is not None
+    draft = conv.draft
+    routed = route(default_directory(), draft.municipality_number or "", draft.target_group,
+                   draft.district)
+    unit = routed.unit if routed.status is RoutingStatus.ROUTED else None
+    submission = Submission(
+        draft_id=draft_id, conversation_id=conversation_id,
+        reference=conv.submission.reference,
+        municipality_number=draft.municipality_number or "",
+        unit_id=unit.id if unit else None,
+        status="sent" if unit else "saved",
+        submitted_at=conv.submission.submitted_at,
+    )
+    session.add(submission)
+    session.flush()
+    if unit is not None:
+        assert submission.id is not None
+        enqueue_delivery(session, submission_id=submission.id, unit_id=unit.id,
+                         target_group=draft.target_group, district=draft.district, now=now)
+
+
+def _submission_info(row: Submission, language: Language | None) -> SubmissionInfo:
+    unit = default_directory().unit(row.unit_id) if row.unit_id else None
+    return SubmissionInfo(row.reference, row.submitted_at, row.status,
+                          status_changed_at=row.status_changed_at,
+                          unit_name=unit.name(language) if unit else None)

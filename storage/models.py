@@ -37,6 +37,8 @@ class StoredConversation(SQLModel, table=True):
     municipality_suggestions: str = Field(default="[]")  # JSON list of municipality numbers
     consented_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     consent_version: str | None = Field(default=None, max_length=20)
+    wants_reminder: bool | None = None
+    reminded_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     declined_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     current_draft_id: int | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
@@ -63,6 +65,8 @@ class StoredDraft(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=32)
     reach_time: str | None = None
     municipality_number: str | None = Field(default=None, max_length=4)
+    target_group: str | None = Field(default=None, max_length=40)
+    district: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
@@ -90,8 +94,12 @@ class Submission(SQLModel, table=True):
     conversation_id: int = Field(foreign_key="conversation.id", index=True, ondelete="CASCADE")
     reference: str = Field(max_length=16, unique=True)
     municipality_number: str = Field(max_length=4)
+    # The unit it was routed to; NULL when the municipality is not in the units directory.
+    unit_id: str | None = Field(default=None, max_length=120)
+    # sent, saved (not routed), received, in_progress, closed
     status: str = Field(default="sent", max_length=16)
     submitted_at: datetime = Field(sa_column=_timestamp())
+    status_changed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
 
 
 class OutboxEntry(SQLModel, table=True):

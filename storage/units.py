@@ -23,6 +23,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from dialogs.draft import Language
 from dialogs.municipalities import by_number
+from dialogs.routing import RoutingQuestion as DialogRoutingQuestion
 
 __all__ = [
     "DirectoryError",
@@ -413,3 +414,35 @@ def route(directory: UnitsDirectory, municipality_number: str,
         # A validated directory has exactly one; anything else is treated as not covered.
         return RoutingResult(RoutingStatus.NOT_IN_DIRECTORY)
     return RoutingResult(RoutingStatus.ROUTED, unit=candidates[0])
+
+
+class DirectoryRouter:
+    """The units directory as the dialog's `Router` (dialogs/routing.py)."""
+
+    def __init__(self, directory: UnitsDirectory) -> None:
+        self.directory = directory
+
+    def in_directory(self, municipality_number: str) -> bool:
+        return self.directory.municipality(municipality_number) is not None
+
+    def next_question(self, municipality_number: str, target_group: str | None,
+                      district: str | None) -> DialogRoutingQuestion | None:
+        result = route(self.directory, municipality_number, target_group, district)
+        if result.status is not RoutingStatus.NEEDS_ANSWER or result.question is None:
+            return None
+        question = result.question
+        return DialogRoutingQuestion(question.kind, question.options, question.labels)
+
+    def unit_name(self, municipality_number: str, target_group: str | None,
+                  district: str | None, language: Language) -> str | None:
+        result = route(self.directory, municipality_number, target_group, district)
+        return result.unit.name(language) if result.unit else None
+
+    def district_name(self, municipality_number: str, district: str) -> str | None:
+        entry = self.directory.municipality(municipality_number)
+        found = entry.district(district) if entry else None
+        return found.name if found else None
+
+
+def default_router() -> DirectoryRouter:
+    return DirectoryRouter(default_directory())

@@ -17,7 +17,7 @@ from pathlib import Path
 from string import Formatter
 
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
-COMMAND = re.compile(r"(?<![\w/])/[^\W\d_]+")
+COMMAND = re.compile(r"(?<![\w/])/[^\W\d_]\w*")
 WEB_ADDRESS = re.compile(
     r"(?:https?://|www\.)\S+"
     r"|\b[\w-]+(?:\.[\w-]+)*\.(?:no|com|org|net|eu|gov|io)\b(?:/\S*)?",
