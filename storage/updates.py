@@ -1,7 +1,10 @@
 """Telegram updates already handled, so that an update delivered twice is handled once.
 
-Telegram may deliver an update again (a lost `getUpdates` confirmation, a webhook retry). Only
-the ids are kept, never what the update said, and only for as long as Telegram redelivers.
+Telegram may deliver an update again (a lost `getUpdates` confirmation, a webhook retry), and with
+several webhook processes the two deliveries may reach different processes at once. An update is
+claimed in the transaction of its turn (`DialogRunner`, under the chat's lock), so the claim and
+the turn are committed together or not at all. Only the ids are kept, never what the update said,
+and only for as long as Telegram redelivers.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Column, DateTime, delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col
 
 from storage.models import utcnow
@@ -28,16 +32,20 @@ class ProcessedUpdate(SQLModel, table=True):
 
 def claim_update(session: Session, *, bot_id: int, update_id: int,
                  now: datetime | None = None) -> bool:
-    """Mark the update as handled; False if it already was.
+    """Mark the update as handled in this transaction; False if it already was.
 
-    Two sessions claiming the same update at once both get True here: the primary key makes
-    the second commit fail, and that caller must treat the failure as "already handled".
+    An insert that does nothing on a conflict: when another transaction has claimed the same
+    update and not yet ended, PostgreSQL waits for it, then says False if it committed (True if
+    it rolled back), so a claim never fails with a duplicate key.
     """
-    if session.get(ProcessedUpdate, (bot_id, update_id)) is not None:
-        return False
-    session.add(ProcessedUpdate(bot_id=bot_id, update_id=update_id, processed_at=now or utcnow()))
-    session.flush()
-    return True
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = session.execute(insert(ProcessedUpdate).values(
+        bot_id=bot_id, update_id=update_id, processed_at=now or utcnow(),
+    ).on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+        # SQLAlchemy keeps an INSERT's row count only when asked to.
+        .execution_options(preserve_rowcount=True))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def forget_updates_before(session: Session, *, before: datetime) -> int:

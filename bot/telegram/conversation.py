@@ -1,19 +1,23 @@
 """The database side of a Telegram chat: blocking calls, which handlers run in a thread.
 
-Each turn still goes through `DialogRunner` (one unit of work: load, handle, save, commit). Before
-it, `arrive` claims the update id (a second delivery gets None) and reads what the person has on
-screen: the turn and step that tell a live button from a stale one, and the options a typed
-answer may name.
+`receive` takes one update as one turn of `DialogRunner` (one transaction under the chat's lock:
+claim the update id, load, decide, handle, save, commit). A second delivery of the update, to this
+process or another, gets None. The handler's `decide` reads what the person has on screen (the
+turn and step that tell a live button from a stale one, the options a typed answer may name)
+inside that transaction, so no other process's turn of the chat can come between the reading and
+the handling.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
-from bot.runner import DialogRunner, Turn
+from bot.runner import AlreadyHandled, DialogRunner, Turn, TurnScope, UpdateKey
 from bot.telegram.documents import DraftCopy, draft_copy
 from dialogs.draft import Conversation, Language
 from dialogs.events import Event, Expect
@@ -22,7 +26,8 @@ from dialogs.render import RenderedOption, render
 from dialogs.steps import Step
 from storage.conversations import load_conversation
 from storage.db import unit_of_work
-from storage.updates import claim_update
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 
@@ -53,6 +58,9 @@ class Screen:
         return self.expect == Expect.PHONE.value
 
 
+BLANK_SCREEN = Screen(0, Step.CHOOSE_LANGUAGE, None, (), Expect.NOTHING.value)
+
+
 def screen_of(conv: Conversation) -> Screen:
     asked = [reply for reply in prompt_for(conv) if reply.options or reply.expect is not
              Expect.NOTHING]
@@ -60,6 +68,30 @@ def screen_of(conv: Conversation) -> Screen:
     return Screen(conv.turn, conv.step, conv.language,
                   question.options if question else (),
                   question.expect if question else Expect.NOTHING.value)
+
+
+class Action(Enum):
+    """What an update asks of the dialog when it is no event for it."""
+
+    OPEN = "open"  # open the chat as /start does (a first "hei")
+    AGAIN = "again"  # the question on screen, asked again; nothing stored (a stale button)
+    NOTHING = "nothing"  # no turn, only a notice (an edited message, a group chat)
+
+
+Decision = Event | Action
+Decide = Callable[[Screen], Decision]
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """An update taken: the screen it met, what was decided, and the turn to show.
+
+    `decision` is None when the turn failed (nothing of it stored, the update not claimed); the
+    turn then says so."""
+
+    screen: Screen
+    decision: Decision | None
+    turn: Turn | None
 
 
 class TelegramConversations:
@@ -70,31 +102,37 @@ class TelegramConversations:
     def engine(self) -> Engine:
         return self.runner.engine
 
-    def arrive(self, *, bot_id: int, update_id: int, chat_id: str | None) -> Screen | None:
-        """Claim the update and read the chat's screen; None if the update was handled before."""
+    def receive(self, *, bot_id: int, update_id: int, chat_id: str | None, decide: Decide,
+                language: Language | None) -> Arrival | None:
+        """Take the update as one turn of its chat; None if it was taken before.
+
+        Without a chat (a group's update) only the id is claimed and nothing is decided.
+        """
+        key = UpdateKey(bot_id, update_id)
+        if chat_id is None:
+            return Arrival(BLANK_SCREEN, Action.NOTHING, None) if self.runner.claim(key) else None
+
+        def work(scope: TurnScope) -> Arrival:
+            screen = screen_of(scope.conversation)
+            decision = decide(screen)
+            turn: Turn | None
+            if decision is Action.NOTHING:
+                turn = None
+            elif decision is Action.AGAIN:
+                turn = scope.again()
+            elif decision is Action.OPEN:
+                turn = scope.open(language)
+            else:
+                turn = scope.handle(decision, language)
+            return Arrival(screen, decision, turn)
+
         try:
-            with unit_of_work(self.engine) as session:
-                if not claim_update(session, bot_id=bot_id, update_id=update_id):
-                    return None
-                conv = (load_conversation(session, channel=CHANNEL, chat_id=chat_id)
-                        if chat_id is not None else Conversation())
-        except IntegrityError:
-            return None  # claimed at the same moment elsewhere
-        return screen_of(conv)
-
-    def open(self, chat_id: str, language: Language | None) -> Turn:
-        return self.runner.open(CHANNEL, chat_id, language)
-
-    def handle(self, chat_id: str, event: Event, language: Language | None) -> Turn:
-        return self.runner.handle(CHANNEL, chat_id, event, language=language)
-
-    def again(self, chat_id: str) -> Turn:
-        """The question the person is at, asked again; nothing is stored."""
-        with unit_of_work(self.engine) as session:
-            conv = load_conversation(session, channel=CHANNEL, chat_id=chat_id)
-        return Turn(conv.language, conv.step, conv.turn,
-                    [render(conv.language, reply, self.runner.escape)
-                     for reply in prompt_for(conv)])
+            arrival = self.runner.within(CHANNEL, chat_id, work, update=key)
+        except Exception:
+            # Never the update itself: it may hold health information.
+            log.exception("turn failed for a %s conversation", CHANNEL)
+            return Arrival(BLANK_SCREEN, None, self.runner.failed(language))
+        return None if isinstance(arrival, AlreadyHandled) else arrival
 
     def copy_of_sent_draft(self, chat_id: str) -> DraftCopy | None:
         with unit_of_work(self.engine) as session:
