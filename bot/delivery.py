@@ -246,9 +246,11 @@ class DeliveryWorker:
 
 
 def bot_sender(bot: Bot) -> AlertSender:
-    """Alerts through a PTB bot, as plain text (nothing in them needs markup)."""
+    """Alerts through a PTB bot, as plain text (nothing in them needs markup). The parse mode is
+    set to none outright: the application's bot defaults to HTML, where a unit named "A & B"
+    would be refused."""
     async def send(chat_id: int, text: str) -> None:
-        await bot.send_message(chat_id=chat_id, text=text)
+        await bot.send_message(chat_id=chat_id, text=text, parse_mode=None)
 
     return send
 

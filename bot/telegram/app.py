@@ -1,7 +1,10 @@
 """Build the PTB Application and run it: long polling, or a webhook server behind a secret.
 
 State lives in the database (through `DialogRunner`), not in PTB persistence, so a restart
-mid-conversation loses nothing. Start here to see how the parts fit together.
+mid-conversation loses nothing. Start here to see how the parts fit together. At start-up the
+bot also puts its workers on PTB's JobQueue: the delivery worker (requests to the units' inboxes,
+alerts to their staff chats, bot/delivery.py) and the notifier (a unit's receipt or status
+change, told to the citizen, bot/notifier.py).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.delivery import schedule_delivery
+from bot.notifier import schedule_notifier
 from bot.runner import DialogRunner
 from bot.telegram.config import ConfigurationError, TelegramConfig, telegram_config
 from bot.telegram.conversation import TelegramConversations
@@ -40,7 +45,8 @@ from bot.telegram.retrying import PatientRateLimiter
 from storage.db import make_engine, unit_of_work
 from storage.migrate import alembic_config, upgrade
 from storage.models import utcnow
-from storage.settings import Settings
+from storage.settings import Settings, get_settings
+from storage.units import UnitsDirectory
 from storage.updates import forget_updates_before
 
 log = logging.getLogger(__name__)
@@ -62,8 +68,12 @@ def build_application(
     request: BaseRequest | None = None,
     rate_limiter: BaseRateLimiter | None = None,
     update_processor: BaseUpdateProcessor | None = None,
+    settings: Settings | None = None,
+    directory: UnitsDirectory | None = None,
 ) -> Application:
-    """The bot with its handlers; `request` replaces the network in tests."""
+    """The bot with its handlers; `request` replaces the network in tests. `settings` (default:
+    the environment's) and `directory` (default: the configured units) are for the workers the
+    bot starts with."""
     builder = (
         ApplicationBuilder()
         .token(config.token)
@@ -72,7 +82,7 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .concurrent_updates(update_processor or PerChatUpdateProcessor())
         .rate_limiter(rate_limiter or PatientRateLimiter())
-        .post_init(_on_start(runner.engine))
+        .post_init(_on_start(runner.engine, settings, directory))
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
@@ -86,10 +96,15 @@ def forget_old_updates(engine: Engine) -> int:
         return forget_updates_before(session, before=utcnow() - REMEMBER_UPDATES)
 
 
-def _on_start(engine: Engine) -> Callable[[Application], Coroutine[Any, Any, None]]:
+def _on_start(engine: Engine, settings: Settings | None, directory: UnitsDirectory | None,
+              ) -> Callable[[Application], Coroutine[Any, Any, None]]:
     async def on_start(app: Application) -> None:
-        """Set the command menus and keep the table of handled updates short."""
+        """Set the command menus, start the delivery worker and the notifier, and keep the table
+        of handled updates short."""
         await set_command_menus(app.bot)
+        workers = settings or get_settings()
+        schedule_delivery(app, engine, workers, directory)
+        schedule_notifier(app, engine, workers, directory)
 
         async def forget(context: ContextTypes.DEFAULT_TYPE) -> None:
             await asyncio.to_thread(forget_old_updates, engine)
@@ -140,7 +155,7 @@ def run_bot(settings: Settings, *, webhook: bool) -> int:
     ensure_schema(settings.database_url, embedded_default=default_url)
     quiet_logs()
     engine = make_engine(settings.database_url)
-    app = build_application(config, DialogRunner(engine, escape=html.escape))
+    app = build_application(config, DialogRunner(engine, escape=html.escape), settings=settings)
     try:
         if config.webhook is None:
             app.run_polling(allowed_updates=ALLOWED_UPDATES)
