@@ -11,6 +11,7 @@ from storage.settings import get_settings
 
 
 def _chat(args: argparse.Namespace) -> int:
+    from bot.retention import dialog_from_settings
     from bot.runner import DialogRunner
     from bot.terminal import TerminalChat, default_user
     from storage.db import make_engine
@@ -19,7 +20,8 @@ def _chat(args: argparse.Namespace) -> int:
     settings = get_settings()
     # The terminal chat is the embedded, single-user way in: keep its schema current itself.
     upgrade(settings.database_url)
-    runner = DialogRunner(make_engine(settings.database_url))
+    runner = DialogRunner(make_engine(settings.database_url),
+                          dialog=dialog_from_settings(settings))
     language = Language(args.lang) if args.lang else None
     return TerminalChat(runner, args.user or default_user()).run(language)
 
@@ -82,7 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.forwarding_cli import add_commands as add_forwarding_commands
 
     add_forwarding_commands(commands)
+    from bot.keys_cli import add_commands as add_keys_commands
+
+    add_keys_commands(commands)
     return parser
+
+
+# Commands that read or write what people wrote: without a key they must not start at all.
+NEEDS_KEY = frozenset({"chat", "run", "inbox"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,7 +100,21 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # transitions logs every state change at INFO; that is noise outside debugging.
     logging.getLogger("transitions").setLevel(logging.WARNING)
-    return int(args.run(args) or 0)
+    from bot.logsafe import use_content_free_formatting
+
+    use_content_free_formatting()  # an exception's message may quote what a person wrote
+    from storage.crypto import EncryptionKeyError, use_keyring
+
+    settings = get_settings()
+    try:
+        if args.command in NEEDS_KEY:
+            # In production a missing key is an error here, never a new key or clear text.
+            use_keyring(settings.keyring(), key_file=None if settings.encryption_key
+                        else settings.encryption_key_file)
+        return int(args.run(args) or 0)
+    except EncryptionKeyError as error:
+        print(f"dinplan {args.command}: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

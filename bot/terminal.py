@@ -7,13 +7,16 @@ it. Options are printed numbered and may be answered with the number or the labe
 from __future__ import annotations
 
 import getpass
+import os
 import sys
+from pathlib import Path
 from typing import TextIO
 
+from bot import my_data
 from bot.choices import read_typed
 from bot.runner import DialogRunner, Turn
 from dialogs.draft import Language
-from dialogs.events import Reply
+from dialogs.events import Effect, Reply
 from dialogs.render import RenderedOption, render
 
 CHANNEL = "terminal"
@@ -28,8 +31,10 @@ def default_user() -> str:
 
 class TerminalChat:
     def __init__(self, runner: DialogRunner, user: str, *, stdin: TextIO = sys.stdin,
-                 stdout: TextIO = sys.stdout) -> None:
+                 stdout: TextIO = sys.stdout, export_dir: Path | None = None) -> None:
         self.runner = runner
+        # Where /mine_data writes the file with everything stored (the current folder).
+        self.export_dir = export_dir
         self.user = user
         self.stdin = stdin
         self.stdout = stdout
@@ -38,6 +43,31 @@ class TerminalChat:
         self.language: Language | None = None
 
     def show(self, turn: Turn) -> None:
+        if Effect.EXPORT_MY_DATA in turn.effects:
+            before, after = my_data.split_turn(turn, turn.language)
+            self._print(before)
+            self.export(turn.language)
+            self._print(after)
+        else:
+            self._print(turn)
+        self.language = turn.language
+
+    def export(self, language: Language | None) -> None:
+        """The summary of everything stored, and the whole of it in a file only the user reads."""
+        data = my_data.fetch(self.runner.engine, channel=CHANNEL, chat_id=self.user,
+                             now=self.runner.clock(),
+                             draft_retention_days=self.runner.dialog.draft_retention_days)
+        for reply in my_data.summary(data):
+            print(render(language, reply).text, file=self.stdout)
+        path = (self.export_dir or Path.cwd()) / my_data.filename(data)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(my_data.json_bytes(data))
+        print(render(language, Reply("privacy.export.saved_to", {"path": str(path)})).text,
+              file=self.stdout)
+        print(file=self.stdout)
+
+    def _print(self, turn: Turn) -> None:
         self.language = turn.language
         self.options = ()
         for reply in turn.replies:

@@ -2,20 +2,35 @@
 
 A stored value looks like `enc1:<key id>:<base64 of nonce + ciphertext>`. The key id lets old
 rows be read while `dinplan keys rotate` re-encrypts them with the newest key.
+
+Rotation (`rotate_key_file`, `reencrypt_all`): the new key is written first, with the old ones
+kept; every EncryptedText column of every table is re-encrypted in one transaction, again until a
+pass finds nothing left under an old key; only then are the old keys dropped. A process that read
+its keys from the key file notices the new file at its next use of a key (`active_keyring`), so a
+running bot writes with the new key while the rotation runs and never with a dropped one.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import importlib
 import os
+import pkgutil
 import secrets
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.types import Text, TypeDecorator
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.schema import MetaData
 
 PREFIX = "enc1"
 KEY_BYTES = 32
@@ -26,7 +41,12 @@ class EncryptionKeyError(RuntimeError):
 
 
 def new_key() -> str:
-    return base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode()
+    return key_text(secrets.token_bytes(KEY_BYTES))
+
+
+def key_text(key: bytes) -> str:
+    """A key as it is written in the key file and in DINPLAN_ENCRYPTION_KEY."""
+    return base64.urlsafe_b64encode(key).decode()
 
 
 def parse_key(text: str) -> bytes:
@@ -51,6 +71,7 @@ class Keyring:
             raise EncryptionKeyError("no encryption key")
         self._keys = {key_id(k): AESGCM(k) for k in keys}
         self.current_id = key_id(keys[0])
+        self.key_ids = tuple(key_id(k) for k in keys)
 
     def encrypt(self, plaintext: str) -> str:
         nonce = os.urandom(12)
@@ -69,6 +90,14 @@ class Keyring:
 
     def is_current(self, token: str) -> bool:
         return token.startswith(f"{PREFIX}:{self.current_id}:")
+
+    def can_decrypt(self, token: str) -> bool:
+        """True if the value is one of ours and a key of this ring opens it."""
+        try:
+            self.decrypt(token)
+        except (ValueError, EncryptionKeyError, InvalidTag, UnicodeDecodeError):
+            return False
+        return True
 
 
 def read_key_file(path: Path) -> list[bytes]:
@@ -105,19 +134,52 @@ class _ActiveKeyring:
     """The process's key ring, set once at start-up (`use_keyring`), read by the column type."""
 
     ring: Keyring | None = None
+    # The key file the ring was read from and how the file looked then, while it is that ring.
+    watched: tuple[Keyring, Path, tuple[int, int, int] | None] | None = None
 
 
-def use_keyring(ring: Keyring) -> None:
+def _file_state(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+
+def use_keyring(ring: Keyring, *, key_file: Path | None = None) -> None:
+    """Use this ring from now on; with `key_file`, the ring follows that file's changes."""
     _ActiveKeyring.ring = ring
+    _ActiveKeyring.watched = (ring, key_file, _file_state(key_file)) if key_file else None
+
+
+def _follow_key_file(ring: Keyring) -> Keyring:
+    """The ring again from the key file if `dinplan keys rotate` has rewritten it since."""
+    watched = _ActiveKeyring.watched
+    if watched is None or watched[0] is not ring:
+        return ring  # set by hand (a test, a one-off tool): nothing to follow
+    _ring, path, state = watched
+    now = _file_state(path)
+    if now == state or now is None:
+        return ring
+    try:
+        fresh = Keyring(read_key_file(path))
+    except (OSError, EncryptionKeyError):
+        return ring  # mid-way or broken: keep the keys that worked, look again next time
+    use_keyring(fresh, key_file=path)
+    return fresh
 
 
 def active_keyring() -> Keyring:
-    if _ActiveKeyring.ring is None:
+    ring = _ActiveKeyring.ring
+    if ring is None:
         from storage.settings import get_settings
 
-        use_keyring(get_settings().keyring())
-    assert _ActiveKeyring.ring is not None
-    return _ActiveKeyring.ring
+        settings = get_settings()
+        ring = settings.keyring()
+        use_keyring(ring, key_file=None if settings.encryption_key else
+                    settings.encryption_key_file)
+        return ring
+    return _follow_key_file(ring)
 
 
 class EncryptedText(TypeDecorator[str]):
@@ -131,3 +193,141 @@ class EncryptedText(TypeDecorator[str]):
 
     def process_result_value(self, value: str | None, dialect: Any) -> str | None:
         return None if value is None else active_keyring().decrypt(value)
+
+
+# -- re-encryption: rotation and migrations ---------------------------------------------------
+
+def _import_table_modules() -> None:
+    """Every table storage defines is on the metadata (the way the migration tests do it)."""
+    import storage
+
+    for module in pkgutil.walk_packages(storage.__path__, "storage."):
+        if not module.name.startswith("storage.migrations"):
+            importlib.import_module(module.name)
+
+
+def encrypted_columns(metadata: MetaData | None = None) -> dict[str, list[str]]:
+    """Table name -> its EncryptedText columns, over every table of the models."""
+    if metadata is None:
+        from sqlmodel import SQLModel
+
+        _import_table_modules()
+        metadata = SQLModel.metadata
+    found: dict[str, list[str]] = {}
+    for table in metadata.sorted_tables:
+        columns = [c.name for c in table.columns if isinstance(c.type, EncryptedText)]
+        if columns:
+            found[table.name] = columns
+    return found
+
+
+def transform_values(connection: Connection, table: str, columns: Sequence[str],
+                     change: Callable[[str], str | None], *, key: str = "id") -> int:
+    """Rewrite the stored (raw) values of `columns` where `change` gives a new one; the count.
+
+    The values are read and written as plain text, past the column type, in the caller's
+    transaction. `change` returns None to leave a value as it is.
+    """
+    from sqlalchemy import bindparam, column, select, update
+    from sqlalchemy import table as table_clause
+
+    raw = table_clause(table, column(key), *(column(name, Text()) for name in columns))
+    changed = 0
+    rows = connection.execute(select(raw.c[key], *(raw.c[name] for name in columns))).all()
+    for row in rows:
+        values = {}
+        for name in columns:
+            value = row._mapping[name]
+            if value is None:
+                continue
+            new = change(value)
+            if new is not None and new != value:
+                values[name] = new
+        if values:
+            connection.execute(update(raw).where(raw.c[key] == bindparam("_key"))
+                               .values(**values), {"_key": row._mapping[key]})
+            changed += len(values)
+    return changed
+
+
+def reencrypt_all(engine: Engine, ring: Keyring, *, metadata: MetaData | None = None) -> int:
+    """Every encrypted value not under the ring's current key, re-encrypted with it in one
+    transaction; how many there were. A value no key of the ring opens fails it all."""
+
+    def under_current_key(token: str) -> str | None:
+        return None if ring.is_current(token) else ring.encrypt(ring.decrypt(token))
+
+    total = 0
+    with engine.begin() as connection:
+        for table, columns in encrypted_columns(metadata).items():
+            total += transform_values(connection, table, columns, under_current_key)
+    return total
+
+
+def stale_values(engine: Engine, ring: Keyring, *, metadata: MetaData | None = None) -> int:
+    """How many encrypted values are not under the ring's current key."""
+    from sqlalchemy import column, select
+    from sqlalchemy import table as table_clause
+
+    count = 0
+    with engine.connect() as connection:
+        for table, columns in encrypted_columns(metadata).items():
+            raw = table_clause(table, *(column(name, Text()) for name in columns))
+            for row in connection.execute(select(*raw.c)):
+                count += sum(1 for value in row if value is not None
+                             and not ring.is_current(value))
+    return count
+
+
+# Passes of re-encryption before giving up: each catches what turns committed during the last.
+MAX_PASSES = 5
+
+
+class RotationError(RuntimeError):
+    """Rotation could not finish; every key is still there, and running it again goes on."""
+
+
+@dataclass(frozen=True)
+class Rotation:
+    new_key_id: str
+    dropped_key_ids: tuple[str, ...]
+    reencrypted: int
+
+
+def _reencrypt_until_done(engine: Engine, ring: Keyring, metadata: MetaData | None) -> int:
+    total = 0
+    for _ in range(MAX_PASSES):
+        changed = reencrypt_all(engine, ring, metadata=metadata)
+        total += changed
+        if changed == 0:
+            return total
+    raise RotationError(f"values under old keys kept appearing after {MAX_PASSES} passes")
+
+
+def rotate_key_file(engine: Engine, key_file: Path, *, settle_seconds: float = 1.0,
+                    metadata: MetaData | None = None) -> Rotation:
+    """A new key in the key file, every value re-encrypted with it, the old keys dropped.
+
+    1. the file gets the new key first and keeps the old ones (a crash here loses nothing);
+    2. `settle_seconds` for running processes to notice the file (they look at each use);
+    3. re-encryption passes, each one transaction, until one finds nothing left to do;
+    4. the file keeps only the new key.
+    """
+    old = read_key_file(key_file)
+    fresh = new_key()
+    write_key_file(key_file, [fresh, *(key_text(k) for k in old)])
+    ring = Keyring([parse_key(fresh), *old])
+    if settle_seconds > 0:
+        time.sleep(settle_seconds)
+    count = _reencrypt_until_done(engine, ring, metadata)
+    write_key_file(key_file, [fresh])
+    use_keyring(Keyring([parse_key(fresh)]), key_file=key_file)
+    return Rotation(ring.current_id, ring.key_ids[1:], count)
+
+
+def rotate_to_current(engine: Engine, ring: Keyring, *,
+                      metadata: MetaData | None = None) -> Rotation:
+    """With keys from DINPLAN_ENCRYPTION_KEY="NEW,OLD": every value under NEW. Dropping OLD
+    from the setting is then the operator's step."""
+    count = _reencrypt_until_done(engine, ring, metadata)
+    return Rotation(ring.current_id, ring.key_ids[1:], count)

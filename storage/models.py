@@ -18,6 +18,11 @@ def _timestamp(nullable: bool = False) -> Column:  # type: ignore[type-arg]
     return Column(DateTime(timezone=True), nullable=nullable)
 
 
+def _secret() -> Column:
+    """Free text the person wrote: encrypted at rest (storage/crypto.py), NULL when not given."""
+    return Column(EncryptedText, nullable=True)
+
+
 class StoredConversation(SQLModel, table=True):
     """Where one person is in the dialog; one row per chat on one channel."""
 
@@ -53,17 +58,17 @@ class StoredDraft(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversation.id", index=True, ondelete="CASCADE")
     role: str | None = Field(default=None, max_length=16)
-    person_name: str | None = None
+    person_name: str | None = Field(default=None, sa_column=_secret())
     relation: str | None = Field(default=None, max_length=24)
     basis: str | None = Field(default=None, max_length=32)
     request: str | None = Field(default=None, max_length=32)
     services: str = Field(default="[]")  # JSON list of service names
     services_answered: bool = False
     wishes_coordinator: bool | None = None
-    coordinator_wish: str | None = None
-    contact_name: str | None = None
-    phone: str | None = Field(default=None, max_length=32)
-    reach_time: str | None = None
+    coordinator_wish: str | None = Field(default=None, sa_column=_secret())
+    contact_name: str | None = Field(default=None, sa_column=_secret())
+    phone: str | None = Field(default=None, sa_column=_secret())
+    reach_time: str | None = Field(default=None, sa_column=_secret())
     municipality_number: str | None = Field(default=None, max_length=4)
     target_group: str | None = Field(default=None, max_length=40)
     district: str | None = Field(default=None, max_length=40)
@@ -80,7 +85,7 @@ class StoredAnswer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     draft_id: int = Field(foreign_key="draft_plan.id", index=True, ondelete="CASCADE")
     question: str = Field(max_length=40)
-    text: str | None = None
+    text: str | None = Field(default=None, sa_column=_secret())
     shared: bool = True
 
 
@@ -161,3 +166,17 @@ class DeliveredRequest(SQLModel, table=True):
     status: str = Field(default="new", max_length=16)  # new, opened, acknowledged
     opened_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     acknowledged_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class PrivacyEvent(SQLModel, table=True):
+    """That something happened to someone's data, for the record: what, when and on which
+    channel. Never who (no chat id, no reference) and never what it was about."""
+
+    __tablename__ = "privacy_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=_timestamp())
+    # erased, consent_withdrawn, data_exported, draft_expired, request_expired,
+    # conversation_expired, reminder_sent
+    what: str = Field(max_length=32)
+    channel: str = Field(max_length=16)

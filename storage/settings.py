@@ -55,6 +55,18 @@ class Settings(BaseSettings):
     inbox_url: str = "http://127.0.0.1:8000"
     inbox_secure_cookies: bool = True
 
+    # Retention (storage/privacy.py, bot/retention.py; PRIVACY.md says the same to people): an
+    # unsent draft is deleted this many days after it was started, with a reminder some days
+    # before to those who asked for one; a sent request this many days after the unit
+    # acknowledged it (received, in progress or closed), or after it was sent if the unit never
+    # did (or it was only saved); a chat that holds nothing else after this many idle days.
+    draft_retention_days: int = 30
+    draft_reminder_days_before: int = 7
+    request_retention_days: int = 90
+    unacknowledged_request_retention_days: int = 365
+    idle_conversation_retention_days: int = 30
+    retention_interval_minutes: int = 60
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"

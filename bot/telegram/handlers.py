@@ -1,27 +1,39 @@
 """The bot's handlers: each turns one kind of update into a dialog event, or says one notice.
 
-Every handler first claims its update (a second delivery stops there) and reads the chat's
-screen; the dialog turn itself is `DialogRunner`'s unit of work, run in a thread. Nothing here
-logs what a person wrote.
+Every handler hands its update to `TelegramConversations.receive` with a `decide`: what the update
+means for the screen the person has. Claiming the update (a second delivery stops there), reading
+the screen, deciding and the dialog turn are one unit of work under the chat's lock, run in a
+thread; the replies are sent after its commit. Nothing here logs what a person wrote.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot import my_data
 from bot.choices import read_typed
 from bot.runner import Turn
 from bot.telegram import keyboards, replies
-from bot.telegram.conversation import Screen, TelegramConversations, language_from_code
+from bot.telegram.conversation import (
+    CHANNEL,
+    Action,
+    Arrival,
+    Decide,
+    Decision,
+    Screen,
+    TelegramConversations,
+    language_from_code,
+)
 from bot.telegram.keyboards import ButtonPress
 from dialogs.draft import Language
-from dialogs.events import ChoiceEvent, Event, TextEvent, UnsupportedEvent
+from dialogs.events import ChoiceEvent, Effect, Event, TextEvent, UnsupportedEvent
 from dialogs.render import DEFAULT_LANGUAGE
 from dialogs.steps import Step
 
@@ -62,27 +74,26 @@ class ChatHandlers:
 
     async def on_text(self, update: Update, context: Context) -> None:
         """Hand what the person wrote to the dialog, as a choice if it names an option."""
-        screen = await self.arrive(update, context)
-        if screen is None or update.effective_message is None:
+        if update.effective_message is None:
             return
-        event = read_typed(update.effective_message.text or "", screen.options, by_number=False)
-        await self.take_turn(update, context, screen, event)
+        text = update.effective_message.text or ""
+        await self.take_turn(update, context,
+                             lambda screen: read_typed(text, screen.options, by_number=False))
 
     async def on_contact(self, update: Update, context: Context) -> None:
         """Take a shared contact as the phone number, where the dialog asks for one."""
-        screen = await self.arrive(update, context)
         message = update.effective_message
-        if screen is None or message is None or message.contact is None:
+        if message is None or message.contact is None:
             return
-        event: Event = (TextEvent(contact_number(message.contact.phone_number))
-                        if screen.asks_for_phone else UnsupportedEvent())
-        await self.take_turn(update, context, screen, event)
+        number = contact_number(message.contact.phone_number)
+
+        def decide(screen: Screen) -> Event:
+            return TextEvent(number) if screen.asks_for_phone else UnsupportedEvent()
+        await self.take_turn(update, context, decide)
 
     async def on_unsupported(self, update: Update, context: Context) -> None:
         """Say what the bot can read when it gets a sticker, photo, voice, poll or the like."""
-        screen = await self.arrive(update, context)
-        if screen is not None:
-            await self.take_turn(update, context, screen, UnsupportedEvent())
+        await self.take_turn(update, context, lambda screen: UnsupportedEvent())
 
     async def on_button(self, update: Update, context: Context) -> None:
         """Hand a live button's choice to the dialog; for a stale one, repeat the question."""
@@ -93,18 +104,22 @@ class ChatHandlers:
         if chat.type != ChatType.PRIVATE:
             await self.on_group_chat(update, context)
             return
-        screen = await self.arrive(update, context)
-        if screen is None:
-            return
         press = ButtonPress.parse(query.data)
+
+        def decide(screen: Screen) -> Decision:
+            if press is None or not press.is_current(turn=screen.turn, step=screen.step):
+                return Action.AGAIN
+            return ChoiceEvent(press.option)
+        arrival = await self.receive(update, context, decide)
+        if arrival is None or arrival.turn is None:
+            return
+        screen, turn = arrival.screen, arrival.turn
         language = screen.language or app_language(update)
-        if press is None or not press.is_current(turn=screen.turn, step=screen.step):
+        if arrival.decision is Action.AGAIN:
             await replies.acknowledge(query, replies.say(language, "telegram.stale_button").text)
-            await self.stale_button(update, context, screen)
+            await self.stale_button(update, context, turn)
             return
         await replies.acknowledge(query)
-        turn = await asyncio.to_thread(self.conversations.handle, str(chat.id),
-                                       ChoiceEvent(press.option), app_language(update))
         if turn.step is screen.step and await replies.replace(query, turn):
             return
         await replies.settle(query, turn.language or language)
@@ -112,16 +127,20 @@ class ChatHandlers:
 
     async def on_edited_message(self, update: Update, context: Context) -> None:
         """Say that an edit does not change an answer, and how to change one."""
-        screen = await self.arrive(update, context)
-        if screen is not None and update.effective_chat is not None:
-            language = screen.language or app_language(update)
-            await context.bot.send_message(
-                update.effective_chat.id, replies.say(language, "telegram.edited_message").text)
+        arrival = await self.receive(update, context, lambda screen: Action.NOTHING)
+        if arrival is None or update.effective_chat is None:
+            return
+        if arrival.turn is not None:  # the turn failed
+            await self.show(update, context, arrival.screen, arrival.turn)
+            return
+        language = arrival.screen.language or app_language(update)
+        await context.bot.send_message(
+            update.effective_chat.id, replies.say(language, "telegram.edited_message").text)
 
     async def on_group_chat(self, update: Update, context: Context) -> None:
         """Say that the conversation happens in a private chat, never in a group."""
-        if update.effective_chat is None or await self.arrive(update, context,
-                                                              private=False) is None:
+        if update.effective_chat is None or await self.receive(
+                update, context, lambda screen: Action.NOTHING, private=False) is None:
             return
         language = app_language(update) or DEFAULT_LANGUAGE
         notice = replies.say(language, "telegram.group_chat").text
@@ -143,30 +162,34 @@ class ChatHandlers:
 
     # -- steps shared by the handlers ----------------------------------------------------------
 
-    async def arrive(self, update: Update, context: Context, *,
-                     private: bool = True) -> Screen | None:
+    async def receive(self, update: Update, context: Context, decide: Decide, *,
+                      private: bool = True) -> Arrival | None:
         chat = update.effective_chat
         chat_id = str(chat.id) if private and chat is not None else None
-        return await asyncio.to_thread(self.conversations.arrive, bot_id=context.bot.id,
-                                       update_id=update.update_id, chat_id=chat_id)
+        return await asyncio.to_thread(self.conversations.receive, bot_id=context.bot.id,
+                                       update_id=update.update_id, chat_id=chat_id,
+                                       decide=decide, language=app_language(update))
 
-    async def take_turn(self, update: Update, context: Context, screen: Screen,
-                        event: Event) -> None:
-        chat = update.effective_chat
-        if chat is None:
+    async def take_turn(self, update: Update, context: Context,
+                        read: Callable[[Screen], Event]) -> None:
+        if update.effective_chat is None:
             return
-        chat_id, language = str(chat.id), app_language(update)
-        typed = isinstance(event, TextEvent) and not event.text.strip().startswith("/")
-        if screen.is_new and typed:
+
+        def decide(screen: Screen) -> Decision:
+            event = read(screen)
+            typed = isinstance(event, TextEvent) and not event.text.strip().startswith("/")
             # A first "hei" opens the chat as /start does (in the app's language if known).
-            turn = await asyncio.to_thread(self.conversations.open, chat_id, language)
-        else:
-            turn = await asyncio.to_thread(self.conversations.handle, chat_id, event, language)
-        await self.show(update, context, screen, turn)
+            return Action.OPEN if screen.is_new and typed else event
+        arrival = await self.receive(update, context, decide)
+        if arrival is not None and arrival.turn is not None:
+            await self.show(update, context, arrival.screen, arrival.turn)
 
     async def show(self, update: Update, context: Context, screen: Screen, turn: Turn) -> None:
         chat = update.effective_chat
         assert chat is not None
+        if Effect.EXPORT_MY_DATA in turn.effects:
+            await self.show_my_data(context, chat.id, screen, turn)
+            return
         await replies.show(context.bot, chat.id, turn,
                            phone_keyboard_shown=screen.asks_for_phone)
         if screen.step is Step.REVIEW and turn.step is Step.SENT:
@@ -174,7 +197,19 @@ class ChatHandlers:
             if copy is not None:
                 await replies.send_copy(context.bot, chat.id, copy)
 
-    async def stale_button(self, update: Update, context: Context, screen: Screen) -> None:
+    async def show_my_data(self, context: Context, chat_id: int, screen: Screen,
+                           turn: Turn) -> None:
+        """/mine_data: the turn, with everything stored about the person as a summary and a
+        JSON file (read after the turn's commit)."""
+        runner = self.conversations.runner
+        data = await asyncio.to_thread(
+            my_data.fetch, runner.engine, channel=CHANNEL, chat_id=str(chat_id),
+            now=runner.clock(), draft_retention_days=runner.dialog.draft_retention_days)
+        await replies.show_my_data(context.bot, chat_id, turn, data,
+                                   phone_keyboard_shown=screen.asks_for_phone)
+
+    async def stale_button(self, update: Update, context: Context, turn: Turn) -> None:
+        """Take the buttons off the old message and ask the current question again."""
         query, chat = update.callback_query, update.effective_chat
         assert query is not None
         assert chat is not None
@@ -182,6 +217,5 @@ class ChatHandlers:
             await query.edit_message_reply_markup(None)
         except TelegramError as error:  # an old message may no longer be editable
             log.info("could not take the buttons off a stale message: %s", type(error).__name__)
-        turn = await asyncio.to_thread(self.conversations.again, str(chat.id))
         lead = replies.say(turn.language or app_language(update), "telegram.stale_button.repeat")
         await replies.show(context.bot, chat.id, turn, lead=lead)

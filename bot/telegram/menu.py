@@ -25,6 +25,8 @@ MENU: tuple[tuple[str, str, str], ...] = (
     ("rettigheter", "rettar", "telegram.command.rights"),
     ("status", "status", "telegram.command.status"),
     ("avbryt", "avbryt", "telegram.command.cancel"),
+    ("mine_data", "mine_data", "telegram.command.my_data"),
+    ("trekk_samtykke", "trekk_samtykke", "telegram.command.withdraw_consent"),
     ("slett", "slett", "telegram.command.erase"),
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from telegram import (
@@ -15,6 +16,7 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
+from bot import my_data
 from bot.runner import Turn
 from bot.telegram import keyboards
 from bot.telegram.documents import DraftCopy
@@ -22,6 +24,7 @@ from bot.telegram.formatting import PARAGRAPH, Outgoing, escape, length, pack
 from dialogs.draft import Language
 from dialogs.events import Reply
 from dialogs.render import RenderedReply, render
+from storage.privacy import PersonalData
 
 log = logging.getLogger(__name__)
 
@@ -108,3 +111,18 @@ async def send_copy(bot: Bot, chat_id: int, copy: DraftCopy) -> None:
     # The file name's extension gives the type (text/plain for .txt).
     await bot.send_document(chat_id, InputFile(copy.content, filename=copy.filename),
                             caption=copy.caption)
+
+
+async def show_my_data(bot: Bot, chat_id: int, turn: Turn, data: PersonalData | None, *,
+                       phone_keyboard_shown: bool = False) -> None:
+    """/mine_data: "Here is everything..." with the readable summary, the JSON file, then the
+    question the person is at."""
+    before, after = my_data.split_turn(turn, turn.language)
+    summary = [render(turn.language, reply, escape) for reply in my_data.summary(data)]
+    await show(bot, chat_id, dataclasses.replace(before, replies=[*before.replies, *summary]),
+               phone_keyboard_shown=phone_keyboard_shown)
+    await bot.send_document(chat_id, InputFile(my_data.json_bytes(data),
+                                               filename=my_data.filename(data)),
+                            caption=say(turn.language, "privacy.export.caption").text)
+    if after.replies:
+        await show(bot, chat_id, after)

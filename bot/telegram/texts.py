@@ -35,4 +35,6 @@ TELEGRAM_MESSAGES = catalog(
     text('telegram.command.status', 'Status of the request'),
     text('telegram.command.cancel', 'Cancel and delete the draft'),
     text('telegram.command.erase', 'Delete everything about you'),
+    text('telegram.command.my_data', 'See what is stored about you'),
+    text('telegram.command.withdraw_consent', 'Withdraw your consent'),
 )

@@ -1,0 +1,68 @@
+"""The bot at handler level for the privacy tests: real Updates through an offline Application,
+on any engine, and a person who answers with the canaries by pressing and writing."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.engine import Engine
+from telegram.ext import Application
+
+from bot.runner import DialogRunner
+from bot.telegram.app import build_application
+from bot.telegram.config import TelegramConfig
+from bot.telegram.conversation import CHANNEL
+from bot.telegram.retrying import PatientRateLimiter
+from dialogs.events import ChoiceEvent, TextEvent
+from dialogs.machine import Dialog
+from dialogs.prompts import prompt_for
+from dialogs.render import render_option
+from dialogs.steps import Step
+from storage.conversations import load_conversation
+from storage.db import unit_of_work
+from storage.units import default_router
+from tests.privacy.helpers import Clock, Person
+from tests.telegram.offline import TOKEN, OfflineRequest
+from tests.telegram.offline import Person as Phone
+
+OFFLINE = TelegramConfig(token=TOKEN, base_url="http://bot-api.invalid/bot",
+                         base_file_url="http://bot-api.invalid/file/bot", webhook=None)
+
+
+@asynccontextmanager
+async def offline_bot(engine: Engine, clock: Clock) -> AsyncIterator[
+        tuple[Application, OfflineRequest]]:  # type: ignore[type-arg]
+    request = OfflineRequest()
+    runner = DialogRunner(engine, dialog=Dialog(router=default_router()), clock=clock,
+                          escape=html.escape)
+    app = build_application(OFFLINE, runner, request=request, rate_limiter=PatientRateLimiter(
+        backoff=0.01, max_backoff=0.05, overall_max_rate=0, group_max_rate=0))
+    await app.initialize()
+    request.take()
+    try:
+        yield app, request
+    finally:
+        await app.shutdown()
+
+
+async def walk(phone: Phone, engine: Engine, answers: Person, target: Step) -> None:
+    """Answer what the bot asks, as `answers` would, until the chat is at `target`."""
+    await phone.write("/start")
+    for _ in range(80):
+        with unit_of_work(engine) as session:
+            conv = load_conversation(session, channel=CHANNEL, chat_id=str(phone.chat_id))
+        conv.router = default_router()  # as the bot's dialog lends it
+        if conv.step is target:
+            return
+        event = answers.answer(conv.step)
+        if isinstance(event, TextEvent):
+            await phone.write(event.text)
+            continue
+        assert isinstance(event, ChoiceEvent)
+        options = [o for reply in prompt_for(conv) for o in reply.options
+                   if o.id == event.option]
+        assert options, f"no option {event.option} at {conv.step}"
+        await phone.press(render_option(conv.language, options[0]))
+    raise AssertionError(f"the chat did not reach {target}")
