@@ -88,7 +88,8 @@ def submission_of(session: Session, *, delivered_request_id: int) -> Submission 
 
 def recipient_of(session: Session, submission: Submission) -> Recipient | None:
     conversation = session.get(StoredConversation, submission.conversation_id)
-    if conversation is None:
+    # Erased, or consent withdrawn: the status is kept for /status, but no one is messaged.
+    if conversation is None or conversation.consented_at is None:
         return None
     return Recipient(conversation.channel, conversation.chat_id, conversation.language)
 

@@ -35,6 +35,7 @@ from telegram.request import BaseRequest
 
 from bot.delivery import schedule_delivery
 from bot.notifier import schedule_notifier
+from bot.retention import dialog_from_settings, schedule_retention
 from bot.runner import DialogRunner
 from bot.telegram.config import ConfigurationError, TelegramConfig, telegram_config
 from bot.telegram.conversation import TelegramConversations
@@ -99,12 +100,13 @@ def forget_old_updates(engine: Engine) -> int:
 def _on_start(engine: Engine, settings: Settings | None, directory: UnitsDirectory | None,
               ) -> Callable[[Application], Coroutine[Any, Any, None]]:
     async def on_start(app: Application) -> None:
-        """Set the command menus, start the delivery worker and the notifier, and keep the table
-        of handled updates short."""
+        """Set the command menus, start the delivery worker, the notifier and retention, and keep
+        the table of handled updates short."""
         await set_command_menus(app.bot)
         workers = settings or get_settings()
         schedule_delivery(app, engine, workers, directory)
         schedule_notifier(app, engine, workers, directory)
+        schedule_retention(app, engine, workers)
 
         async def forget(context: ContextTypes.DEFAULT_TYPE) -> None:
             await asyncio.to_thread(forget_old_updates, engine)
@@ -155,7 +157,8 @@ def run_bot(settings: Settings, *, webhook: bool) -> int:
     ensure_schema(settings.database_url, embedded_default=default_url)
     quiet_logs()
     engine = make_engine(settings.database_url)
-    app = build_application(config, DialogRunner(engine, escape=html.escape), settings=settings)
+    runner = DialogRunner(engine, dialog=dialog_from_settings(settings), escape=html.escape)
+    app = build_application(config, runner, settings=settings)
     try:
         if config.webhook is None:
             app.run_polling(allowed_updates=ALLOWED_UPDATES)

@@ -22,6 +22,7 @@ from bot.notifier import Notifier, notice_text
 from dialogs.draft import Language
 from storage.conversations import erase_conversation
 from storage.db import unit_of_work
+from storage.models import StoredConversation
 from storage.staff import RequestStatusChange
 from storage.units import default_directory
 from tests.notify.helpers import (
@@ -181,6 +182,21 @@ async def test_an_erased_citizen_is_not_told(engine: Engine, telegram: FakeTeleg
     assert (report.settled, report.sent, report.failed) == (1, 0, 0)
     assert telegram.calls == 0
     assert unnotified(engine) == []
+
+
+async def test_a_citizen_who_withdrew_consent_is_not_told(engine: Engine, telegram: FakeTelegram,
+                                                          clock: Clock) -> None:
+    kari = send_request(engine)
+    acknowledge(engine, staff_member(engine), kari.reference)
+    with unit_of_work(engine) as session:
+        row = session.exec(select(StoredConversation).where(
+            StoredConversation.chat_id == kari.chat_id)).one()
+        row.consented_at = None
+        session.add(row)
+    report = await notifier(engine, telegram, clock).run_once()
+    assert (report.settled, report.sent) == (1, 0)
+    assert telegram.calls == 0
+    assert submission(engine, kari.reference).status == "received"
 
 
 # -- once, never twice ---------------------------------------------------------------------------
