@@ -1,5 +1,6 @@
-"""`dinplan units list|check`, `dinplan deliver`, `dinplan export` and `dinplan status`: the
-coordinating units, delivery to them, and a sent draft as PDF, FHIR or JSON.
+"""`dinplan units list|check`, `dinplan deliver`, `dinplan notify`, `dinplan export` and
+`dinplan status`: the coordinating units, delivery to them, the units' receipts and status
+changes told to the citizen, and a sent draft as PDF, FHIR or JSON.
 
 Nothing printed here holds what a person wrote, except `export`, whose output is the draft.
 """
@@ -102,6 +103,17 @@ def _deliver(args: argparse.Namespace) -> int:
 
 
 @_schema_errors
+def _notify(args: argparse.Namespace) -> int:
+    from bot.notifier import notify_once
+
+    with _engine() as engine:
+        report = asyncio.run(notify_once(engine, get_settings()))
+    print(f"settled {report.settled}, told {report.sent}, not sent {report.retrying}, dropped "
+          f"{report.dropped}, failed {report.failed}, still waiting {report.waiting}")
+    return 0
+
+
+@_schema_errors
 def _status(args: argparse.Namespace) -> int:
     from storage.db import unit_of_work
     from storage.models import utcnow
@@ -171,6 +183,10 @@ def add_commands(commands: Any) -> None:
     deliver = commands.add_parser("deliver", help="deliver waiting requests to their units "
                                   "once (the bot does this all the time)")
     deliver.set_defaults(run=_deliver)
+
+    notify = commands.add_parser("notify", help="tell citizens once about their unit's receipt "
+                                 "or status changes (the bot does this all the time)")
+    notify.set_defaults(run=_notify)
 
     export = commands.add_parser("export", help="a sent draft as PDF, FHIR R4 or JSON")
     export.add_argument("reference", help="the request's reference, like ABCD-2345")

@@ -125,3 +125,5 @@ class Conversation:
     router: Router = field(default_factory=NoDirectory, compare=False, repr=False)
     # Not stored: how long an unsent draft is kept (the operator's setting), for the notice.
     draft_retention_days: int = field(default=30, compare=False, repr=False)
+    # Not stored: how long Din plan keeps a request after the unit confirmed it, for the notice.
+    request_retention_days: int = field(default=90, compare=False, repr=False)

@@ -29,8 +29,8 @@ from dialogs.flow import TRANSITIONS
 from dialogs.inputs import READERS, Advance, Invalid, Resume, Stay
 from dialogs.prompts import prompt_for
 from dialogs.reference import new_reference
-from dialogs.routing import NoDirectory, Router, pending_question
 from dialogs.review import status_reply
+from dialogs.routing import NoDirectory, Router, pending_question
 from dialogs.steps import INTERRUPTING_STEPS, QUESTION_STEPS, RESTING_STEPS, Step
 
 # Enough to walk back through the whole conversation, bounded so review loops stay small.
@@ -107,9 +107,11 @@ def build_machine() -> Machine:
 class Dialog:
     """Handles one event for one conversation at a time; safe to share across conversations."""
 
-    def __init__(self, router: Router | None = None, *, draft_retention_days: int = 30) -> None:
+    def __init__(self, router: Router | None = None, *, draft_retention_days: int = 30,
+                 request_retention_days: int = 90) -> None:
         self._router: Router = router or NoDirectory()
         self._draft_retention_days = draft_retention_days
+        self._request_retention_days = request_retention_days
         self._machine = build_machine()
         self._lock = threading.Lock()
 
@@ -117,9 +119,18 @@ class Dialog:
     def machine(self) -> Machine:
         return self._machine
 
+    @property
+    def draft_retention_days(self) -> int:
+        return self._draft_retention_days
+
+    def _lend(self, conv: Conversation) -> None:
+        """What the conversation needs for this turn and never stores."""
+        conv.router, conv.draft_retention_days = self._router, self._draft_retention_days
+        conv.request_retention_days = self._request_retention_days
+
     def greet(self, conv: Conversation) -> Outcome:
         """What to say when a person opens the chat: welcome back, or the first question."""
-        conv.router, conv.draft_retention_days = self._router, self._draft_retention_days
+        self._lend(conv)
         outcome = Outcome()
         if conv.step is not Step.CHOOSE_LANGUAGE or conv.history:
             outcome.replies.append(Reply("welcome_back"))
@@ -127,7 +138,7 @@ class Dialog:
         return outcome
 
     def handle(self, conv: Conversation, event: Event, now: datetime) -> Outcome:
-        conv.router, conv.draft_retention_days = self._router, self._draft_retention_days
+        self._lend(conv)
         conv.turn += 1
         outcome = Outcome()
         if isinstance(event, TextEvent) and event.text.strip().startswith("/"):
@@ -204,6 +215,7 @@ class Dialog:
             conv.draft, conv.history, conv.return_to, conv.editing = DraftPlan(), [], None, False
             conv.reached_review = False
             outcome.replies.append(Reply("consent.withdrawn"))
+            outcome.replies.extend(prompt_for(conv))  # the way on (/start), not a dead end
             return
         if source is Step.CONFIRM_ERASE:
             outcome.effects.append(Effect.ERASE_EVERYTHING)
@@ -315,7 +327,8 @@ class Dialog:
 
     def _start(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
         if conv.step in RESTING_STEPS:
-            conv.draft, conv.history, conv.editing, conv.reached_review = DraftPlan(), [], False, False
+            conv.draft, conv.history = DraftPlan(), []
+            conv.editing, conv.reached_review = False, False
             outcome.effects.append(Effect.START_DRAFT)
             self._fire(conv, "restart")
             outcome.replies.extend(prompt_for(conv))

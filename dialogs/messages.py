@@ -57,16 +57,25 @@ DIALOG_MESSAGES = catalog(
          'brochure "Det er din plan". At the end you see everything and choose what to '
          'send to the coordinating unit in your municipality. It takes about ten minutes.'),
     text('option.continue', 'Continue'),
+    # NOTE: The privacy notice (PRIVACY.md says the same at length): what is stored, where,
+    # for how long, who sees it, the person's rights, and the Telegram caveat.
     text('privacy.what_is_stored',
-         'What you write is saved as a draft in Din plan. You can see your answers at the '
-         'end, and delete everything whenever you want with /slett.'),
+         'What you write is saved as a draft in Din plan. Names, phone numbers and answers '
+         'are stored encrypted. A draft you do not send is deleted after {days} days.'),
     text('privacy.who_receives',
          'Nothing is sent until you confirm at the end. Then the coordinating unit in your'
          ' municipality gets the answers you choose to share. You decide what is shared. '
          'You do not need to name any diagnosis.'),
+    text('privacy.how_long',
+         'When the unit has confirmed that it got your request, Din plan deletes its copy '
+         'after {days} days. The unit keeps its own copy.'),
+    text('privacy.your_rights',
+         'Write /mine_data to get all we store about you. Write /trekk_samtykke to withdraw '
+         'your consent, or /slett to delete everything.'),
     text('privacy.telegram_caveat',
-         'Telegram is not end-to-end encrypted. Write only what you are comfortable '
-         'sharing.'),
+         'Telegram is not end-to-end encrypted, and Telegram keeps the chat on its own '
+         'servers. Write only what you are comfortable sharing. You can delete the chat in '
+         'Telegram yourself.'),
     text('privacy.ask_consent', 'Do you agree that Din plan stores your answers in this way?'),
     text('option.consent', 'Yes, I agree'),
     text('option.decline', 'No, thanks'),
@@ -346,6 +355,32 @@ DIALOG_MESSAGES = catalog(
     text('consent.nothing_to_withdraw',
          'You have not given consent, so there is nothing to withdraw.'),
     text('my_data.sent', 'Here is everything Din plan has stored about you.'),
+    # NOTE: Sent a week before an unsent draft is deleted, to those who asked for it. It must
+    # never quote the draft.
+    text('privacy.reminder',
+         'Your draft in Din plan has not been sent. It will be deleted on {date}. Write /start '
+         'to go on with it.'),
+    # NOTE: The readable summary that comes with the file of /mine_data.
+    text('privacy.export.heading', 'This is what Din plan has stored about you on {date}.'),
+    text('privacy.export.nothing', 'Din plan has stored nothing about you.'),
+    text('privacy.export.first_seen', 'You first wrote to Din plan on {date}.'),
+    text('privacy.export.language', 'Written standard: {language}.'),
+    text('privacy.export.consent',
+         'You gave your consent on {date}. The privacy notice you agreed to is version '
+         '{version}.'),
+    text('privacy.export.declined', 'On {date} you said no to us storing your answers.'),
+    text('privacy.export.no_consent', 'You have not given consent.'),
+    text('privacy.export.reminder.yes',
+         'You want a reminder before a draft you have not sent is deleted.'),
+    text('privacy.export.reminder.no', 'You do not want reminders.'),
+    text('privacy.export.draft',
+         'Draft started on {started}. It is deleted on {deleted} if you do not send it.'),
+    text('privacy.export.no_drafts', 'No draft or request is stored.'),
+    text('privacy.export.unit_copy',
+         'The coordinating unit keeps its own copy of what it got. Ask the unit if you want '
+         'to see it or have it deleted.'),
+    text('privacy.export.caption', 'Everything in one file, for a computer to read.'),
+    text('privacy.export.saved_to', 'Everything is also saved in this file: {path}'),
     text('reminder.explained', 'If you do not send the draft within {days} days, it is deleted.'),
     text('ask_reminder', 'Do you want a reminder a week before?'),
     text('option.yes_remind', 'Yes, remind me'),

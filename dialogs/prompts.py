@@ -8,7 +8,13 @@ from dialogs import choices as c
 from dialogs.draft import Conversation, DraftPlan, Role
 from dialogs.events import Expect, Label, Option, ParamValue, Reply
 from dialogs.municipalities import by_number
-from dialogs.review import editable_options, reach_time_value, receipt, review_lines, sharing_options
+from dialogs.review import (
+    editable_options,
+    reach_time_value,
+    receipt,
+    review_lines,
+    sharing_options,
+)
 from dialogs.routing import RoutingQuestion, pending_question
 from dialogs.steps import QUESTION_STEPS, Step
 
@@ -47,7 +53,11 @@ def _read_intro(conv: Conversation) -> list[Reply]:
 
 
 def _give_consent(conv: Conversation) -> list[Reply]:
-    return [Reply("privacy.what_is_stored"), Reply("privacy.who_receives"),
+    # The privacy notice; PRIVACY.md says the same at length.
+    return [Reply("privacy.what_is_stored", {"days": conv.draft_retention_days}),
+            Reply("privacy.who_receives"),
+            Reply("privacy.how_long", {"days": conv.request_retention_days}),
+            Reply("privacy.your_rights"),
             Reply("privacy.telegram_caveat"),
             ask(conv, "privacy.ask_consent", (c.CONSENT, c.DECLINE))]
 
@@ -150,8 +160,8 @@ def _give_phone(conv: Conversation) -> list[Reply]:
 def _give_reach_time(conv: Conversation) -> list[Reply]:
     previous = conv.draft.reach_time
     shown = [Reply("previous_answer", {"answer": reach_time_value(previous)})] if previous else []
-    return [*shown, ask(conv, "ask_reach_time", (*c.REACH_TIME_OPTIONS, c.SKIP, *_keep_if(previous)),
-                        Expect.TEXT)]
+    options = (*c.REACH_TIME_OPTIONS, c.SKIP, *_keep_if(previous))
+    return [*shown, ask(conv, "ask_reach_time", options, Expect.TEXT)]
 
 
 def _give_municipality(conv: Conversation) -> list[Reply]:
@@ -163,19 +173,22 @@ def _give_municipality(conv: Conversation) -> list[Reply]:
 
 def routing_options(conv: Conversation) -> tuple[Option, ...]:
     """The options of the routing question the municipality needs now (none if none)."""
-    question = pending_question(conv.router, conv.draft) if conv.step in (
-        Step.CHOOSE_TARGET_GROUP, Step.CHOOSE_DISTRICT) else None
-    if question is None:
+    kind = {Step.CHOOSE_TARGET_GROUP: "target_group", Step.CHOOSE_DISTRICT: "district"}.get(
+        conv.step)
+    question = pending_question(conv.router, conv.draft) if kind else None
+    if question is None or question.kind != kind:
+        # Back at the group with the district still to answer asks the group, not the district.
         question = _asked_again(conv)
-    if question is None:
+    if question is None or question.kind != kind:
         return ()
     if question.kind == "target_group":
         options = tuple(Option(o, key) for o, key in zip(question.options, question.labels,
                                                          strict=True))
         return _marked(options, conv.draft.target_group)
-    options = tuple(Option(o, "option.place", {"name": name})
-                    for o, name in zip(question.options, question.labels, strict=True))
-    return _marked(options, conv.draft.district)
+    # A place name is no catalog key: ticked here, with the name itself as the label.
+    return tuple(Option(o, "option.selected", {"label": name}) if o == conv.draft.district
+                 else Option(o, "option.place", {"name": name})
+                 for o, name in zip(question.options, question.labels, strict=True))
 
 
 def _asked_again(conv: Conversation) -> RoutingQuestion | None:

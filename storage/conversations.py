@@ -22,9 +22,10 @@ from dialogs.draft import (
 )
 from dialogs.events import Effect
 from dialogs.steps import Step
-from storage.outbox import enqueue_delivery
-from storage.units import RoutingStatus, default_directory, route
 from storage.models import StoredAnswer, StoredConversation, StoredDraft, Submission, utcnow
+from storage.outbox import enqueue_delivery
+from storage.privacy import erase_person, withdraw_consent
+from storage.units import RoutingStatus, default_directory, route
 
 
 def _find(session: Session, channel: str, chat_id: str) -> StoredConversation | None:
@@ -92,17 +93,13 @@ def load_conversation(session: Session, *, channel: str, chat_id: str) -> Conver
     )
 
 
-def erase_conversation(session: Session, *, channel: str, chat_id: str) -> bool:
-    """Delete every row about this chat, in every table. True if there was anything."""
-    row = _find(session, channel, chat_id)
-    if row is None:
-        return False
-    draft_ids = select(StoredDraft.id).where(StoredDraft.conversation_id == row.id)
-    session.exec(delete(StoredAnswer).where(col(StoredAnswer.draft_id).in_(draft_ids)))  # type: ignore[call-overload]
-    session.exec(delete(Submission).where(col(Submission.conversation_id) == row.id))  # type: ignore[call-overload]
-    session.exec(delete(StoredDraft).where(col(StoredDraft.conversation_id) == row.id))  # type: ignore[call-overload]
-    session.exec(delete(StoredConversation).where(col(StoredConversation.id) == row.id))  # type: ignore[call-overload]
-    return True
+def erase_conversation(session: Session, *, channel: str, chat_id: str,
+                       now: datetime | None = None) -> bool:
+    """Delete every row about this chat, in every table. True if there was anything.
+
+    See `storage.privacy.erase_person`: the unit's copy of what it received stays with it.
+    """
+    return erase_person(session, channel=channel, chat_id=chat_id, now=now)
 
 
 def _discard_draft(session: Session, draft_id: int) -> None:
@@ -146,7 +143,7 @@ def save_conversation(session: Session, *, channel: str, chat_id: str, conv: Con
     """Store the conversation after one step, carrying out the dialog's effects."""
     now = now or utcnow()
     if Effect.ERASE_EVERYTHING in effects:
-        erase_conversation(session, channel=channel, chat_id=chat_id)
+        erase_conversation(session, channel=channel, chat_id=chat_id, now=now)
         return
     row = _find(session, channel, chat_id) or StoredConversation(
         channel=channel, chat_id=chat_id, step=conv.step.value, created_at=now)
@@ -169,6 +166,10 @@ def save_conversation(session: Session, *, channel: str, chat_id: str, conv: Con
     row.updated_at = now
     session.add(row)
     session.flush()
+    if Effect.WITHDRAW_CONSENT in effects:
+        assert row.id is not None
+        withdraw_consent(session, conversation_id=row.id, channel=channel, now=now)
+        session.refresh(row)
     # Nothing of the draft is stored before consent; a decline keeps only that choice.
     if conv.consented_at is None:
         return

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+import storage.texts  # noqa: F401  (registers the target group labels the router hands out)
 from dialogs.draft import Language
 from dialogs.municipalities import by_number
 from dialogs.routing import RoutingQuestion as DialogRoutingQuestion
