@@ -29,6 +29,7 @@ from dialogs.reference import ALPHABET, LENGTH
 from dialogs.render import RenderedReply, message, render
 from dialogs.review import add_one_month
 from dialogs.steps import QUESTION_STEPS, Step
+from storage.units import default_router
 
 NB, NN = Language.BOKMAL, Language.NYNORSK
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)  # a month later is 28 February 2026
@@ -43,10 +44,14 @@ ANSWERS = {
 
 
 class Chat:
-    """One person talking to the dialog; every reply is rendered as the person would see it."""
+    """One person talking to the dialog; every reply is rendered as the person would see it.
+
+    The dialog has the real units directory: Bergen asks a target group (and for some a district),
+    Gulen asks nothing more, a municipality not in the directory gets a saved draft.
+    """
 
     def __init__(self) -> None:
-        self.dialog = Dialog()
+        self.dialog = Dialog(router=default_router())
         self.conv = Conversation()
         self.outcome = self.dialog.greet(self.conv)
 
@@ -96,6 +101,8 @@ def begin(language: Language = NB) -> Chat:
     chat.press(language.value)
     chat.press(c.CONTINUE.id)
     chat.press(c.CONSENT.id)
+    assert chat.step is Step.CHOOSE_REMINDER
+    chat.press(c.NO_REMIND.id)
     assert chat.step is Step.CHOOSE_ROLE
     return chat
 
@@ -113,6 +120,14 @@ def answer_questions(chat: Chat) -> None:
         chat.say(ANSWERS[step])
 
 
+def route_in_bergen(chat: Chat, group: str = "elderly", district: str = "fana") -> None:
+    """Bergen's routing questions: the target group, then (for this group) the district."""
+    assert chat.step is Step.CHOOSE_TARGET_GROUP
+    chat.press(group)
+    assert chat.step is Step.CHOOSE_DISTRICT
+    chat.press(district)
+
+
 def to_review(chat: Chat, municipality: str = "Bergen") -> None:
     chat.press(RequestKind.PLAN_AND_COORDINATOR.value)
     answer_questions(chat)
@@ -123,6 +138,8 @@ def to_review(chat: Chat, municipality: str = "Bergen") -> None:
     chat.say("912 34 567")
     chat.press("morning")
     chat.say(municipality)
+    if municipality == "Bergen":
+        route_in_bergen(chat)
     assert chat.step is Step.REVIEW
 
 
@@ -148,6 +165,11 @@ def test_whole_conversation_for_oneself(language: Language) -> None:
     assert says(chat, "privacy.ask_consent")
     chat.press(c.CONSENT.id)
     assert chat.conv.consented_at == NOW
+    assert says(chat, "ask_reminder")
+    assert message(language, "reminder.explained").format(days=30) in chat.text
+    chat.press(c.YES_REMIND.id)
+    assert chat.conv.wants_reminder is True
+    assert says(chat, "ask_role")
     chat.press(c.FOR_MYSELF.id)
     assert says(chat, "ask_request.self")
     chat.press(RequestKind.COORDINATOR_ONLY.value)
@@ -165,7 +187,7 @@ def test_whole_conversation_for_oneself(language: Language) -> None:
     chat.press("afternoon")
     assert says(chat, "ask_municipality.self")
     chat.say("Gulen")
-    assert chat.step is Step.REVIEW
+    assert chat.step is Step.REVIEW  # Gulen's one unit takes every request: nothing to route by
     assert says(chat, "review.prepared_by.self")
     for answer in ANSWERS.values():
         assert answer in chat.text
@@ -176,7 +198,10 @@ def test_whole_conversation_for_oneself(language: Language) -> None:
     chat.press(c.SEND.id)
     assert chat.step is Step.SENT
     assert chat.outcome.effects == [Effect.SUBMIT]
-    assert "Gulen" in chat.text
+    assert chat.keys[0] == "receipt.sent_to_unit"
+    unit = {NB: "Gulen kommune, koordinerende enhet",
+            NN: "Gulen kommune, koordinerande eining"}[language]
+    assert unit in chat.text
     draft = chat.draft
     assert (draft.role, draft.request, draft.services, draft.phone, draft.municipality_number) == (
         Role.SELF, RequestKind.COORDINATOR_ONLY, [Service.HOME_CARE], "+47 91 23 45 67", "4635")
@@ -210,14 +235,26 @@ def test_whole_conversation_as_a_relative_names_the_person(language: Language) -
     chat.press(c.SKIP.id)
     assert message(language, "ask_municipality.relative").format(name="Kari Marie") in chat.text
     chat.say("Bergen")
+    assert chat.step is Step.CHOOSE_TARGET_GROUP
+    assert message(language, "ask_target_group.relative").format(name="Kari Marie") in chat.text
+    chat.press("disabled")
+    assert chat.step is Step.CHOOSE_DISTRICT
+    assert message(language, "ask_district.relative").format(name="Kari Marie") in chat.text
+    assert chat.labels()["asane"] == "Åsane"
+    chat.press("asane")
     assert chat.step is Step.REVIEW
     assert message(language, "review.prepared_by.relative").format(
         name="Kari Marie", relation=message(language, "relation.child"),
         basis=message(language, "basis.power_of_attorney")) in chat.text
+    assert message(language, "review.target_group").format(
+        group=message(language, "target_group.disabled")) in chat.text
+    assert message(language, "review.district").format(district="Åsane") in chat.text
     chat.press(c.SEND.id)
     assert chat.step is Step.SENT
     assert (chat.draft.role, chat.draft.relation, chat.draft.basis) == (
         Role.RELATIVE, Relation.CHILD, Basis.POWER_OF_ATTORNEY)
+    assert (chat.draft.target_group, chat.draft.district) == ("disabled", "asane")
+    assert "Vurderingskontoret Arna–Åsane–Bergenhus–Årstad" in chat.text
 
 
 def test_nynorsk_is_not_bokmal() -> None:
@@ -250,11 +287,13 @@ def test_declining_after_going_back_drops_what_was_written() -> None:
     chat.press(c.FOR_MYSELF.id)
     chat.press(RequestKind.NOT_SURE.value)
     chat.say(ANSWERS[Step.ASK_STRENGTHS])
-    for _ in range(4):
+    for _ in range(5):  # the strengths, the request, the role, the reminder, the consent
         chat.say("/tilbake")
     assert chat.step is Step.GIVE_CONSENT
+    assert chat.conv.wants_reminder is False
     chat.press(c.DECLINE.id)
     assert chat.conv.consented_at is None
+    assert chat.conv.wants_reminder is None
     assert chat.draft == DraftPlan()
 
 
@@ -323,7 +362,7 @@ def test_dont_know_now_skips_the_question(how: str) -> None:
     chat.say("91234567")
     chat.say("/hopp")  # best time to call
     assert chat.draft.reach_time is None
-    chat.say("Bergen")
+    chat.say("Gulen")
     title = message(NB, "title.ask_what_it_takes")
     assert message(NB, "review.answer.skipped").format(number=4, title=title) in chat.text
 
@@ -470,7 +509,7 @@ def test_municipality_typo_gives_suggestions_to_choose_from() -> None:
     assert chat.text == message(NB, "municipality.did_you_mean").format(text="Bergne")
     assert chat.labels() == {"municipality:4601": "Bergen (Vestland)"}
     chat.press("municipality:4601")
-    assert chat.step is Step.REVIEW
+    assert chat.step is Step.CHOOSE_TARGET_GROUP  # Bergen routes by target group
     assert chat.draft.municipality_number == "4601"
 
 
@@ -592,7 +631,7 @@ def test_a_skipped_answer_is_not_offered_for_sharing() -> None:
     chat.say("Ola")
     chat.say("91234567")
     chat.press("morning")
-    chat.say("Bergen")
+    chat.say("Gulen")
     chat.press(c.CHOOSE_SHARING.id)
     assert Step.ASK_STRENGTHS.value not in chat.labels()
     chat.send(ChoiceEvent(Step.ASK_STRENGTHS.value))
@@ -609,7 +648,9 @@ def test_sending_gives_a_receipt(language: Language) -> None:
     chat = at_review(language)
     chat.press(c.SEND.id)
     assert chat.step is Step.SENT
-    assert chat.keys == ["receipt.sent", "receipt.deadline", "receipt.complaint", "receipt.next"]
+    assert chat.keys == ["receipt.sent_to_unit", "receipt.deadline", "receipt.complaint",
+                         "receipt.next"]
+    assert "Vurderingskontoret Fana–Ytrebygda" in chat.text
     reference = chat.conv.submission.reference if chat.conv.submission else ""
     assert len(reference) == LENGTH == 8
     assert set(reference) <= set(ALPHABET)
@@ -666,6 +707,7 @@ def test_start_after_sending_begins_a_new_draft() -> None:
     chat.press(c.CONSENT.id)
     chat.say("/status")
     assert chat.keys[0] == "status.sent"
+    chat.press(c.NO_REMIND.id)
     chat.press(c.FOR_MYSELF.id)
     to_review(chat, municipality="Gulen")
     chat.press(c.SEND.id)
@@ -683,7 +725,7 @@ def test_after_sending_nothing_goes_back() -> None:
         assert "/start" in chat.text
     chat.say("Hei igjen")
     assert chat.step is Step.SENT
-    assert chat.keys[0] == "receipt.sent"
+    assert chat.keys[0] == "receipt.sent_to_unit"
 
 
 # -- cancelling and erasing -----------------------------------------------------------------------

@@ -3,10 +3,13 @@
 Each step is reached through the real dialog: a breadth-first walk from a fresh conversation
 answers with the options each reply offers (or a plain text where text is asked for) and the
 commands, and keeps the shortest path to every step, once for a person writing for themselves
-and once for a relative. A second walk starts at the review, so each step is also tested after
-the review was reached. From each reached step the commands (/tilbake, /hopp, /endre, /sprak,
-/avbryt, /slett ...) and invalid input are tried. A new step in `Step` is picked up by the walk,
-and `test_every_step_is_reached` fails if the walk cannot reach it.
+and once for a relative. The dialog has the real units directory: the walk writes "Bergen", so
+the routing questions (target group, then district) are asked, and a third walk writes "Oslo"
+(not in the directory) at the municipality, so a draft that is saved, not sent, is tested too.
+A second walk starts at the review, so each step is also tested after the review was reached.
+From each reached step the commands (/tilbake, /hopp, /endre, /sprak, /avbryt, /slett,
+/trekk_samtykke, /mine_data ...) and invalid input are tried. A new step in `Step` is picked up
+by the walk, and `test_every_step_is_reached` fails if the walk cannot reach it.
 """
 
 from __future__ import annotations
@@ -42,21 +45,26 @@ from dialogs.municipalities import by_number
 from dialogs.prompts import prompt_for
 from dialogs.render import message, render
 from dialogs.steps import EDITABLE_STEPS, QUESTION_STEPS, Step
+from storage.units import RoutingStatus, default_directory, default_router, route
 
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
-DIALOG = Dialog()
+DIALOG = Dialog(router=default_router())
 
-# What the walk writes where text is asked for: a valid name, answer and municipality at once.
+# What the walk writes where text is asked for: a valid name, answer and municipality at once
+# (Bergen, whose units need a target group and, for some groups, a district).
 WRITTEN = {Expect.TEXT: "Bergen", Expect.PHONE: "91234567"}
+BERGEN = "4601"
+# A municipality the units directory does not know: its draft is saved, not sent.
+UNLISTED, UNLISTED_NUMBER = "Oslo", "0301"
 COMMANDS = ("/tilbake", "/hopp", "/endre", "/sprak", "/avbryt", "/slett", "/start", "/status",
-            "/hjelp", "/om", "/rettigheter")
+            "/hjelp", "/om", "/rettigheter", "/trekk_samtykke", "/mine_data")
 
 # Spelled out here, not taken from the engine: where /avbryt has no draft to cancel, and the
 # steps where a conversation rests until /start.
 NOTHING_TO_CANCEL = frozenset({Step.CHOOSE_LANGUAGE, Step.READ_INTRO, Step.GIVE_CONSENT,
                                Step.DECLINED, Step.SENT, Step.CANCELLED})
 RESTING = frozenset({Step.DECLINED, Step.SENT, Step.CANCELLED})
-INTERRUPTIONS = frozenset({Step.CONFIRM_CANCEL, Step.CONFIRM_ERASE})
+INTERRUPTIONS = frozenset({Step.CONFIRM_CANCEL, Step.CONFIRM_ERASE, Step.CONFIRM_WITHDRAW})
 PLACEHOLDER = re.compile(r"\{[A-Za-z_]\w*\}")
 
 
@@ -81,13 +89,18 @@ def _offered(replies: list[Reply]) -> list[str]:
     return ids
 
 
-def _candidates(conv: Conversation, replies: list[Reply], role: Role) -> Iterator[Event]:
+def _written(conv: Conversation, expect: Expect, municipality: str) -> str:
+    return municipality if conv.step is Step.GIVE_MUNICIPALITY else WRITTEN[expect]
+
+
+def _candidates(conv: Conversation, replies: list[Reply], role: Role,
+                municipality: str) -> Iterator[Event]:
     other_role = {Role.SELF: Role.RELATIVE, Role.RELATIVE: Role.SELF}[role].value
     for option in _offered(replies):
         if not (conv.step is Step.CHOOSE_ROLE and option == other_role):
             yield ChoiceEvent(option)
     if replies and replies[-1].expect in WRITTEN:
-        yield TextEvent(WRITTEN[replies[-1].expect])
+        yield TextEvent(_written(conv, replies[-1].expect, municipality))
     for command in COMMANDS:
         yield TextEvent(command)
 
@@ -96,14 +109,15 @@ WALK_FAILURES: list[str] = []
 
 
 def walk(start: tuple[Event, ...], role: Role,
-         keep: Callable[[Conversation], bool] = lambda conv: True) -> dict[Step, tuple[Event, ...]]:
+         keep: Callable[[Conversation], bool] = lambda conv: True,
+         municipality: str = "Bergen") -> dict[Step, tuple[Event, ...]]:
     """The shortest path from `start` to every step reachable with `keep` holding on the way."""
     conv, replies = replay(start)
     found = {conv.step: start}
     queue = deque([(start, conv, replies)])
     while queue:
         path, conv, replies = queue.popleft()
-        for event in _candidates(conv, replies, role):
+        for event in _candidates(conv, replies, role, municipality):
             twin = copy.deepcopy(conv)
             try:
                 outcome = handle(twin, event)
@@ -145,14 +159,33 @@ def all_cases() -> tuple[Case, ...]:
         for step, path in walk(review.path, role, lambda conv: conv.reached_review).items():
             cases.append(Case(step, f"{role.value}-after-review", path))
         # Each answer the review offers to change, opened from the review (editing), on a draft
-        # that wishes for a coordinator so that the wish is among them.
+        # that wishes for a coordinator and has a target group routed by district (Bergen), so
+        # that the wish, the group and the district are among them.
         wish = next(case for case in cases
                     if case.step is Step.GIVE_COORDINATOR_WISH and case.variant == role.value)
-        change = (*walk(wish.path, role)[Step.REVIEW], ChoiceEvent(c.CHANGE_ANSWER.id))
+        district = walk(wish.path, role)[Step.CHOOSE_DISTRICT]
+        review = (*district, ChoiceEvent(_offered(replay(district)[1])[0]))
+        assert replay(review)[0].step is Step.REVIEW
+        change = (*review, ChoiceEvent(c.CHANGE_ANSWER.id))
         for option in _offered(replay(change)[1]):
             if option != c.BACK_TO_REVIEW.id:
                 cases.append(Case(Step(option), f"{role.value}-editing",
                                   (*change, ChoiceEvent(option))))
+    # A municipality the directory does not know: no routing questions, a saved draft. Every
+    # step reachable once it is written, for a person writing for themselves.
+    municipality = next(case for case in cases
+                        if case.step is Step.GIVE_MUNICIPALITY and case.variant == "self")
+    unlisted = walk((*municipality.path, TextEvent(UNLISTED)), Role.SELF,
+                    lambda conv: conv.draft.municipality_number == UNLISTED_NUMBER,
+                    municipality=UNLISTED)
+    for step, path in unlisted.items():
+        cases.append(Case(step, "self-unlisted", path))
+    # Back from the district to the municipality, the target group still chosen: the same
+    # municipality again goes straight on to the district.
+    district = next(case for case in cases
+                    if case.step is Step.CHOOSE_DISTRICT and case.variant == "self")
+    cases.append(Case(Step.GIVE_MUNICIPALITY, "self-group-chosen",
+                      (*district.path, TextEvent("/tilbake"), TextEvent("/tilbake"))))
     return tuple(cases)
 
 
@@ -233,14 +266,22 @@ def _written_answer(step: Step, draft: DraftPlan, language: Language) -> str | N
     }.get(step)
 
 
-def _chosen(step: Step, draft: DraftPlan) -> set[str] | None:
+def _chosen(conv: Conversation) -> set[str] | None:
     def one(value: Any) -> set[str] | None:
         return {value.value} if value is not None else None
+    step, draft = conv.step, conv.draft
+    if step is Step.CHOOSE_REMINDER:
+        wants = conv.wants_reminder
+        return None if wants is None else {c.YES_REMIND.id if wants else c.NO_REMIND.id}
     if step is Step.CHOOSE_SERVICES:
         return {service.value for service in draft.services}
     if step is Step.CHOOSE_COORDINATOR_WISH:
         wishes = draft.wishes_coordinator
         return None if wishes is None else {c.YES_WISH.id if wishes else c.NO_WISH.id}
+    if step is Step.CHOOSE_TARGET_GROUP:
+        return {draft.target_group} if draft.target_group else None
+    if step is Step.CHOOSE_DISTRICT:
+        return {draft.district} if draft.district else None
     return one({Step.CHOOSE_ROLE: draft.role, Step.CHOOSE_RELATION: draft.relation,
                 Step.CHOOSE_BASIS: draft.basis, Step.CHOOSE_REQUEST: draft.request}.get(step))
 
@@ -253,7 +294,7 @@ def assert_shows_earlier_answer(conv: Conversation, replies: list[Reply]) -> Non
         texts = [render(language, reply).text for reply in replies]
         assert any(written in text for text in texts), f"{written!r} not shown at {conv.step}"
         assert c.KEEP.id in {o.id for o in replies[-1].options}
-    chosen = _chosen(conv.step, conv.draft)
+    chosen = _chosen(conv)
     if chosen is not None:
         options = render(language, replies[-1]).options
         ticked = {o.id for o in options if o.label.startswith("✓")}
@@ -265,6 +306,9 @@ def assert_shows_earlier_answer(conv: Conversation, replies: list[Reply]) -> Non
 def check_arrival(case: Case) -> None:
     conv, replies = _arrived(case)
     assert conv.step is case.step
+    if case.variant == "self-group-chosen":
+        assert (conv.draft.municipality_number, conv.draft.district) == (BERGEN, None)
+        assert conv.draft.target_group is not None
     assert_renders(replies)
     assert_leads_on(replies)
     assert_renders(prompt_for(conv))
@@ -419,6 +463,47 @@ def check_erase(case: Case) -> None:
     assert_leads_on(outcome.replies)
 
 
+def check_withdraw(case: Case) -> None:
+    conv, before = arrive(case)
+    outcome = handle(conv, TextEvent("/trekk_samtykke"))
+    if before.consented_at is None:
+        assert_asks_again(outcome, before, conv, "consent.nothing_to_withdraw")
+        return
+    assert conv.step is Step.CONFIRM_WITHDRAW
+    assert outcome.replies == prompt_for(conv)
+    assert not outcome.effects
+    twin = copy.deepcopy(conv)
+    outcome = handle(conv, ChoiceEvent(c.NO_KEEP_GOING.id))
+    origin = before.return_to or before.step
+    assert conv.step is (Step.CHOOSE_LANGUAGE if origin in INTERRUPTIONS else origin)
+    assert conv.draft == before.draft
+    assert conv.consented_at == before.consented_at
+    assert outcome.replies == prompt_for(conv)
+    assert not outcome.effects
+    outcome = handle(twin, ChoiceEvent(c.YES_WITHDRAW.id))
+    assert outcome.effects == [Effect.WITHDRAW_CONSENT]
+    assert outcome.replies[0].key == "consent.withdrawn"
+    assert twin.step is Step.DECLINED
+    assert (twin.draft, twin.history, twin.return_to) == (DraftPlan(), [], None)
+    assert (twin.consented_at, twin.declined_at, twin.wants_reminder) == (None, NOW, None)
+    assert not twin.reached_review
+    assert twin.submission == before.submission  # what was sent stays the unit's
+    assert_renders(outcome.replies)
+    assert_leads_on(outcome.replies)
+
+
+def check_my_data(case: Case) -> None:
+    conv, before = arrive(case)
+    outcome = handle(conv, TextEvent("/mine_data"))
+    assert outcome.effects == [Effect.EXPORT_MY_DATA]
+    assert outcome.replies[0].key == "my_data.sent"
+    assert outcome.replies[1:] == prompt_for(before)
+    assert conv.step is before.step
+    assert conv.draft == before.draft
+    assert_renders(outcome.replies)
+    assert_leads_on(outcome.replies)
+
+
 def _check_informing(command: str, first_key: str) -> Callable[[Case], None]:
     def check(case: Case) -> None:
         conv, before = arrive(case)
@@ -434,7 +519,12 @@ def _check_informing(command: str, first_key: str) -> Callable[[Case], None]:
 def check_status(case: Case) -> None:
     conv, before = arrive(case)
     outcome = handle(conv, TextEvent("/status"))
-    expected = "status.sent" if before.submission else "status.not_sent"
+    if before.submission is None:
+        expected = "status.not_sent"
+    elif case.variant == "self-unlisted":
+        expected = "status.saved"  # Oslo is not in the units directory: nothing was sent
+    else:
+        expected = "status.sent"
     assert outcome.replies[0].key == expected
     assert conv.step is before.step
     assert_renders(outcome.replies)
@@ -484,6 +574,8 @@ CHECKS: dict[str, Callable[[Case], None]] = {
     "language": check_language_switch,
     "cancel": check_cancel,
     "erase": check_erase,
+    "withdraw": check_withdraw,
+    "my-data": check_my_data,
     "help": _check_informing("/hjelp", "help.commands"),
     "about": _check_informing("/om", "intro.what_is_a_plan"),
     "rights": _check_informing("/rettigheter", "rights.plan"),
@@ -517,6 +609,32 @@ def test_steps_for_a_relative_are_reached_only_as_a_relative() -> None:
     # Every answer the review lists can be changed.
     assert set(EDITABLE_STEPS) == by_variant["relative-editing"]
     assert set(EDITABLE_STEPS) - relative_only == by_variant["self-editing"]
+
+
+def test_routing_steps_are_reached_for_bergen_only_and_an_unlisted_municipality_saves() -> None:
+    by_variant: dict[str, dict[Step, Case]] = {}
+    for case in CASES:
+        by_variant.setdefault(case.variant, {})[case.step] = case
+    routing = {Step.CHOOSE_TARGET_GROUP, Step.CHOOSE_DISTRICT}
+    for variant in ("self", "relative"):
+        assert routing <= set(by_variant[variant])
+        conv, _ = _arrived(by_variant[variant][Step.SENT])
+        assert conv.draft.municipality_number == BERGEN
+        assert conv.submission is not None
+        assert conv.submission.status == "sent"
+        assert conv.draft.target_group is not None
+        routed = route(default_directory(), BERGEN, conv.draft.target_group, conv.draft.district)
+        assert routed.status is RoutingStatus.ROUTED
+        assert routed.unit is not None
+        assert conv.submission.unit_name == routed.unit.name(conv.language or Language.BOKMAL)
+    unlisted = by_variant["self-unlisted"]
+    assert {Step.REVIEW, Step.SENT} <= set(unlisted)
+    assert not routing & set(unlisted)
+    conv, replies = _arrived(unlisted[Step.SENT])
+    assert conv.submission is not None
+    assert (conv.submission.status, conv.submission.unit_name) == ("saved", None)
+    assert [reply.key for reply in replies] == ["receipt.saved_not_sent",
+                                                "receipt.how_to_reach_the_unit", "receipt.next"]
 
 
 @pytest.mark.parametrize("check", list(CHECKS))

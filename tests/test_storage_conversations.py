@@ -25,7 +25,8 @@ from dialogs.reference import ALPHABET
 from dialogs.render import message
 from dialogs.steps import QUESTION_STEPS, Step
 from storage.conversations import load_conversation
-from storage.models import StoredAnswer, StoredConversation, StoredDraft, Submission
+from storage.models import OutboxEntry, StoredAnswer, StoredConversation, StoredDraft, Submission
+from storage.units import default_router
 from tests.conftest import FIXED_NOW
 
 CHANNEL = "terminal"
@@ -44,11 +45,19 @@ def _event(step: str) -> Event:
 
 
 def script(role: Role = Role.SELF, first_answer: str = SECRET) -> list[str]:
+    """To the review: Bergen (from a typo's suggestion), elderly in Fana."""
     who = ["self"] if role is Role.SELF else ["relative", "text:Kari", "parent", "person_agrees"]
     answers = [f"text:Svar {number}" for number in range(2, len(QUESTION_STEPS) + 1)]
-    return ["nb", "continue", "consent", *who, "plan_and_coordinator", f"text:{first_answer}",
-            *answers, "gp", "nav", "done", "yes", "text:Fastlegen", "text:Ola Nordmann",
-            "text:912 34 567", "morning", "text:Bergne", "municipality:4601"]
+    return ["nb", "continue", "consent", "no", *who, "plan_and_coordinator",
+            f"text:{first_answer}", *answers, "gp", "nav", "done", "yes", "text:Fastlegen",
+            "text:Ola Nordmann", "text:912 34 567", "morning", "text:Bergne", "municipality:4601",
+            "elderly", "fana"]
+
+
+# Where the script is: after the first answer, and after the third (at the fourth question).
+FIRST_ANSWERED = script().index(f"text:{SECRET}") + 1
+THIRD_ANSWERED = script().index("text:Svar 3") + 1
+AFTER_ROLE = script().index("self") + 1
 
 
 def play(runner: DialogRunner, steps: Iterable[str], chat: str = CHAT) -> Turn:
@@ -92,7 +101,9 @@ def comparable(conv: Conversation) -> Conversation:
     if conv.submission is not None:
         conv.submission = type(conv.submission)(conv.submission.reference,
                                                 _utc(conv.submission.submitted_at) or FIXED_NOW,
-                                                conv.submission.status)
+                                                conv.submission.status,
+                                                _utc(conv.submission.status_changed_at),
+                                                conv.submission.unit_name)
     return conv
 
 
@@ -100,9 +111,9 @@ def comparable(conv: Conversation) -> Conversation:
 
 def test_each_step_is_committed_and_a_new_runner_continues(engine: Engine) -> None:
     """Each turn on a new runner (as after a restart) matches a dialog that never stopped."""
-    dialog, expected = Dialog(), Conversation()
-    steps = [*script(Role.RELATIVE), "/tilbake", "keep", "sharing", "ask_strengths", "done",
-             "change", "ask_what_first", "text:Noe nytt", "send"]
+    dialog, expected = Dialog(router=default_router()), Conversation()
+    steps = [*script(Role.RELATIVE), "/tilbake", "/tilbake", "/tilbake", "keep", "sharing",
+             "ask_strengths", "done", "change", "ask_what_first", "text:Noe nytt", "send"]
     for step in steps:
         runner = DialogRunner(engine, clock=lambda: FIXED_NOW)
         turn = runner.handle(CHANNEL, CHAT, _event(step))
@@ -112,7 +123,8 @@ def test_each_step_is_committed_and_a_new_runner_continues(engine: Engine) -> No
             # The reference is drawn at random in each dialog; the stored one is the runner's.
             assert actual.submission is not None
             expected.submission = type(expected.submission)(
-                actual.submission.reference, expected.submission.submitted_at)
+                actual.submission.reference, expected.submission.submitted_at,
+                expected.submission.status, unit_name=expected.submission.unit_name)
         assert comparable(actual) == comparable(expected), step
         assert turn.step is expected.step
         assert len(turn.replies) == len(outcome.replies)
@@ -121,11 +133,16 @@ def test_each_step_is_committed_and_a_new_runner_continues(engine: Engine) -> No
         if expected.step is not Step.SENT:
             assert greeting.replies[0].text == message(Language.BOKMAL, "welcome_back")
     assert expected.step is Step.SENT
+    assert (expected.wants_reminder, expected.draft.target_group, expected.draft.district) == (
+        False, "elderly", "fana")
+    sent = stored(engine).submission
+    assert sent is not None
+    assert (sent.status, sent.unit_name) == ("sent", "Vurderingskontoret Fana–Ytrebygda")
 
 
 def test_a_conversation_continues_where_it_stopped_with_its_answers(engine: Engine) -> None:
     first = DialogRunner(engine, clock=lambda: FIXED_NOW)
-    play(first, script()[:8])  # up to the third question's answer
+    play(first, script()[:THIRD_ANSWERED])
     assert stored(engine).step is Step.ASK_WHAT_IT_TAKES
     engine.dispose()  # as if the process had stopped
     again = DialogRunner(engine, clock=lambda: FIXED_NOW)
@@ -134,7 +151,7 @@ def test_a_conversation_continues_where_it_stopped_with_its_answers(engine: Engi
     texts = [reply.text for reply in greeting.replies]
     assert texts[0] == message(Language.BOKMAL, "welcome_back")
     assert "Spørsmål 4 av 6" in texts
-    play(again, script()[8:])
+    play(again, script()[THIRD_ANSWERED:])
     conv = stored(engine)
     assert conv.step is Step.REVIEW
     assert conv.draft.answers[Step.ASK_STRENGTHS].text == SECRET
@@ -143,7 +160,7 @@ def test_a_conversation_continues_where_it_stopped_with_its_answers(engine: Engi
 
 def test_a_failed_turn_stores_nothing(engine: Engine) -> None:
     runner = DialogRunner(engine, clock=lambda: FIXED_NOW)
-    play(runner, script()[:6])
+    play(runner, script()[:FIRST_ANSWERED])
     before = stored(engine)
 
     class Broken(Dialog):
@@ -173,7 +190,7 @@ def test_declining_stores_only_the_choice(runner: DialogRunner, engine: Engine) 
 
 def test_declining_after_consenting_removes_the_draft(runner: DialogRunner,
                                                       engine: Engine) -> None:
-    play(runner, [*script()[:6], "/tilbake", "/tilbake", "/tilbake", "/tilbake"])
+    play(runner, [*script()[:FIRST_ANSWERED], *["/tilbake"] * 5])
     with Session(engine) as session:
         row = conversation_row(session)
         assert row is not None
@@ -189,7 +206,7 @@ def test_declining_after_consenting_removes_the_draft(runner: DialogRunner,
 
 
 def test_cancel_deletes_the_draft_and_its_answers(runner: DialogRunner, engine: Engine) -> None:
-    play(runner, script()[:8])
+    play(runner, script()[:THIRD_ANSWERED])
     with Session(engine) as session:
         row = conversation_row(session)
         assert row is not None
@@ -245,8 +262,8 @@ def _text_cells(engine: Engine, metadata: MetaData) -> list[tuple[str, str]]:
 
 
 def test_erase_leaves_no_row_about_the_conversation(runner: DialogRunner, engine: Engine) -> None:
-    play(runner, [*script(Role.RELATIVE), "send", "/start", "continue", "consent", "self",
-                  "coordinator_only", f"text:{SECRET} igjen"])
+    play(runner, [*script(Role.RELATIVE), "send", "/start", "continue", "consent", "yes",
+                  "self", "coordinator_only", f"text:{SECRET} igjen"])
     play(runner, script(first_answer="Den andre personens svar"), chat=OTHER_CHAT)
     with Session(engine) as session:
         row = conversation_row(session)
@@ -306,6 +323,11 @@ def test_sending_stores_a_submission_with_reference_and_municipality(
         assert (submission.conversation_id, submission.draft_id) == (row.id, row.current_draft_id)
         assert submission.municipality_number == "4601"
         assert submission.status == "sent"
+        assert submission.unit_id == "bergen-vurderingskontoret-fana-ytrebygda"
+        # Queued for the unit in the same turn (one transaction with the submission).
+        [entry] = session.exec(select(OutboxEntry)).all()
+        assert (entry.submission_id, entry.unit_id, entry.target_group, entry.district,
+                entry.status) == (submission.id, submission.unit_id, "elderly", "fana", "pending")
         assert len(submission.reference) == 8
         assert set(submission.reference) <= set(ALPHABET)
         assert _utc(submission.submitted_at) == FIXED_NOW
@@ -329,7 +351,7 @@ def test_a_new_draft_after_start_keeps_the_old_submission(runner: DialogRunner,
     play(runner, [*script(), "send"])
     first = stored(engine).submission
     assert first is not None
-    play(runner, ["/start", "continue", "consent", "relative", "text:Per"])
+    play(runner, ["/start", "continue", "consent", "no", "relative", "text:Per"])
     with Session(engine) as session:
         row = conversation_row(session)
         assert row is not None
@@ -346,7 +368,7 @@ def test_a_new_draft_after_start_keeps_the_old_submission(runner: DialogRunner,
     assert conv.draft.answers == {}
     assert conv.submission is not None
     assert conv.submission.reference == first.reference
-    play(runner, ["parent", "person_agrees", *script()[4:], "send"])
+    play(runner, ["parent", "person_agrees", *script()[AFTER_ROLE:], "send"])
     assert stored(engine).step is Step.SENT
     with Session(engine) as session:
         references = {s.reference for s in session.exec(select(Submission))}

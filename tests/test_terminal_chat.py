@@ -142,7 +142,8 @@ def start(chat: ChatProcess, person: Person) -> None:
     label = message(person.language, f"option.{'nynorsk' if person.language is NN else 'bokmal'}")
     chat.send(label, person.says("intro.what_happens_here"))
     chat.send("1", person.says("privacy.ask_consent"))
-    chat.send(person.says("option.consent"), person.says("ask_role"))
+    chat.send(person.says("option.consent"), person.says("ask_reminder"))
+    chat.send(person.says("option.yes_remind"), person.says("ask_role"))
     if person.relative:
         chat.send("2", person.says("ask_person_name"))
         chat.send("Kari", person.says("ask_relation", name="Kari"))
@@ -173,9 +174,13 @@ def finish(chat: ChatProcess, person: Person) -> str:
     chat.send("0047 55 56 55 56", person.says("ask_reach_time"))
     chat.send("1", person.asks("ask_municipality"))
     chat.send("Bergne", "Bergen (Vestland)")
-    review = chat.send("1", person.says("review.ask_send"))
+    # Bergen routes by target group, and for the elderly by district.
+    chat.send("1", person.asks("ask_target_group"))
+    chat.send(person.says("target_group.elderly"), person.asks("ask_district"))
+    review = chat.send("Fana", person.says("review.ask_send"))
     assert ANSWERS[0] in review
     assert "Bergen" in review
+    assert person.says("review.district", district="Fana") in review
     return chat.send(person.says("option.send"), person.says("receipt.complaint"))
 
 
@@ -206,11 +211,13 @@ def read_database(path: Path) -> dict[str, Any]:
             if draft else {}
         submissions = db.execute("SELECT * FROM submission WHERE conversation_id = ?",
                                  (conversation["id"],)).fetchall()
+        outbox = db.execute("SELECT * FROM outbox").fetchall()
         return {
             "conversation": _columns(conversation),
             "draft": _columns(draft) if draft else None,
             "answers": answers,
             "submissions": [dict(row) for row in submissions],
+            "outbox": [dict(row) for row in outbox],
         }
 
 
@@ -233,6 +240,7 @@ def test_whole_conversation_in_the_terminal(tmp_path: Path, person: Person) -> N
     conversation, draft = stored["conversation"], stored["draft"]
     assert (conversation["step"], conversation["language"]) == ("sent", person.language.value)
     assert conversation["consented_at"] is not None
+    assert conversation["wants_reminder"] == 1
     assert draft is not None
     if person.relative:
         assert (draft["role"], draft["person_name"], draft["relation"], draft["basis"]) == (
@@ -245,13 +253,20 @@ def test_whole_conversation_in_the_terminal(tmp_path: Path, person: Person) -> N
     assert (draft["wishes_coordinator"], draft["coordinator_wish"]) == (1, "Fastlegen")
     assert (draft["contact_name"], draft["phone"], draft["reach_time"]) == (
         "Ola Nordmann", "+47 55 56 55 56", "morning")
-    assert draft["municipality_number"] == "4601"
+    assert (draft["municipality_number"], draft["target_group"], draft["district"]) == (
+        "4601", "elderly", "fana")
     assert stored["answers"] == {q.removeprefix("question."): a for q, a in zip(
         QUESTIONS, ANSWERS, strict=True)}
     [submission] = stored["submissions"]
     assert submission["reference"] == shown.group(1) + shown.group(2)
     assert submission["municipality_number"] == "4601"
     assert submission["draft_id"] == draft["id"]
+    fana = "bergen-vurderingskontoret-fana-ytrebygda"
+    assert (submission["status"], submission["unit_id"]) == ("sent", fana)
+    [entry] = stored["outbox"]
+    assert (entry["submission_id"], entry["unit_id"], entry["status"]) == (
+        submission["id"], fana, "pending")
+    assert "Vurderingskontoret Fana–Ytrebygda" in receipt
     sent_on = datetime.fromisoformat(submission["submitted_at"]).date()
     deadline = format_date(add_one_month(sent_on), format="long", locale=person.language.value)
     assert person.says("receipt.deadline", deadline=deadline) in receipt

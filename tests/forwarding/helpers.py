@@ -27,8 +27,7 @@ from dialogs.reference import new_reference
 from dialogs.steps import QUESTION_STEPS, Step
 from storage.conversations import save_conversation
 from storage.db import unit_of_work
-from storage.models import Submission
-from storage.outbox import enqueue_delivery
+from storage.models import OutboxEntry, Submission
 from storage.units import SHIPPED_FILE
 
 CANARY = "KANARIFUGL7Q"
@@ -78,21 +77,27 @@ def submit(engine: Engine, *, unit_id: str | None, target_group: str | None = No
            district: str | None = None, plan: DraftPlan | None = None,
            language: Language = Language.BOKMAL, chat_id: str | None = None,
            submitted_at: datetime = SENT_AT) -> str:
-    """Confirm a draft as the dialog does, and queue it for its unit in the same transaction
-    (as storage.conversations will). The reference."""
+    """Confirm a draft with these routing answers as the dialog does: storing it queues it for
+    its unit in the same transaction. `unit_id` is the unit it must be queued for (None: not in
+    the directory, saved and not queued). The reference."""
     reference = new_reference()
+    plan = plan or draft()
+    plan.target_group, plan.district = target_group, district
     conv = Conversation(step=Step.SENT, language=language, consented_at=submitted_at,
-                        consent_version="1", draft=plan or draft(),
+                        consent_version="1", draft=plan,
                         submission=SubmissionInfo(reference, submitted_at))
     with unit_of_work(engine) as session:
         save_conversation(session, channel="test", chat_id=chat_id or reference, conv=conv,
                           effects=[Effect.SUBMIT], now=submitted_at)
         submission = session.exec(select(Submission).where(
             Submission.reference == reference)).one()
-        assert submission.id is not None
-        if unit_id is not None:
-            enqueue_delivery(session, submission_id=submission.id, unit_id=unit_id,
-                             target_group=target_group, district=district, now=submitted_at)
+        queued = session.exec(select(OutboxEntry).where(
+            OutboxEntry.submission_id == submission.id)).all()
+        # Exactly one outbox entry per sent submission, for the unit its answers route to.
+        assert [(e.unit_id, e.target_group, e.district) for e in queued] == (
+            [(unit_id, target_group, district)] if unit_id else [])
+        assert (submission.unit_id, submission.status) == (
+            (unit_id, "sent") if unit_id else (None, "saved"))
     return reference
 
 

@@ -132,7 +132,7 @@ async def test_the_units_copy_is_encrypted_at_rest(engine: Engine, directory: Un
 
 def test_the_inbox_takes_an_outbox_entry_only_once(engine: Engine) -> None:
     """The database itself refuses a second inbox row for one outbox entry."""
-    submit(engine, unit_id=FANA)
+    submit(engine, unit_id=FANA, target_group="elderly", district="fana")
     [entry] = outbox_entries(engine)
     row = {"outbox_id": entry.id, "unit_id": FANA, "reference": "X", "municipality_number":
            "4601", "language": "nb", "submitted_at": SENT_AT, "received_at": SENT_AT,
@@ -146,16 +146,19 @@ def test_the_inbox_takes_an_outbox_entry_only_once(engine: Engine) -> None:
 
 def test_the_submission_and_its_outbox_entry_are_one_transaction(engine: Engine) -> None:
     """A turn that fails after confirming leaves neither: nothing half-sent."""
+    plan = draft()
+    plan.target_group, plan.district = "elderly", "fana"
     conv = Conversation(step=Step.SENT, language=Language.BOKMAL, consented_at=SENT_AT,
-                        draft=draft(), submission=SubmissionInfo("ZZZZ2222", SENT_AT))
+                        draft=plan, submission=SubmissionInfo("ZZZZ2222", SENT_AT))
 
     def confirm_then_fail() -> None:
         with unit_of_work(engine) as session:
             save_conversation(session, channel="test", chat_id="1", conv=conv,
                               effects=[Effect.SUBMIT], now=SENT_AT)
             submission = session.exec(select(Submission)).one()
-            assert submission.id is not None
-            outbox.enqueue_delivery(session, submission_id=submission.id, unit_id=FANA)
+            # Storing the confirmed step queued it, in this same transaction.
+            [entry] = session.exec(select(OutboxEntry)).all()
+            assert (entry.submission_id, entry.unit_id) == (submission.id, FANA)
             raise RuntimeError("the turn failed before its commit")
 
     with pytest.raises(RuntimeError):
@@ -371,10 +374,13 @@ async def test_a_worker_process_killed_after_alerting_alerts_again_but_delivers_
 
 async def test_two_workers_at_once_deliver_each_request_once(
         engine: Engine, directory: UnitsDirectory, clock: Clock) -> None:
+    routes = {FANA: ("elderly", "fana"), MINDS: ("intellectual_disability", None),
+              GULEN: (None, None)}
     for index in range(12):
         unit = (FANA, MINDS, GULEN)[index % 3]
-        submit(engine, unit_id=unit, plan=draft(municipality="4635" if unit == GULEN
-                                                else "4601"))
+        group, district = routes[unit]
+        submit(engine, unit_id=unit, target_group=group, district=district,
+               plan=draft(municipality="4635" if unit == GULEN else "4601"))
     first, second = FakeTelegram(), FakeTelegram()
     await asyncio.gather(worker(engine, directory, first, clock).run_once(),
                          worker(engine, directory, second, clock).run_once())

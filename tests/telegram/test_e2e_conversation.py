@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import text
 
 from storage.db import make_engine
+from storage.exports.pdf import printable
 from tests.telegram.emulator import Bots, Emulator, Phone, eventually, text_of
 from tests.telegram.lines import first_sentence, label, say
+from tests.telegram.test_handlers_conversation import pdf_text
 
 SAMI_AND_MARKUP = "<b>Fet</b> & «sterk» 💪🏽 – áčđŋšŧž"
 
@@ -30,7 +33,7 @@ def toggle(person: Phone, language: str, service_key: str) -> None:
 
 
 def test_whole_conversation_in_bokmal(emulator: Emulator, bots: Bots,
-                                      phone: Callable[..., Phone]) -> None:
+                                      phone: Callable[..., Phone], tmp_path: Path) -> None:
     token = emulator.new_token()
     bots.start(token)
     kari = phone(token, language_code="nb")
@@ -40,6 +43,8 @@ def test_whole_conversation_in_bokmal(emulator: Emulator, bots: Bots,
     kari.press(label("nb", "option.continue"))
     kari.expect(say("nb", "privacy.ask_consent"))
     kari.press(label("nb", "option.consent"))
+    kari.expect(say("nb", "ask_reminder"))
+    kari.press(label("nb", "option.yes_remind"))
     kari.expect(say("nb", "ask_role"))
     kari.press(label("nb", "option.for_myself"))
     kari.expect(say("nb", "ask_request.self"))
@@ -65,24 +70,32 @@ def test_whole_conversation_in_bokmal(emulator: Emulator, bots: Bots,
     kari.press(label("nb", "reach_time.morning"))
     kari.expect(say("nb", "ask_municipality.self"))
     kari.write("Bergen")
+    kari.expect(say("nb", "ask_target_group.self"))
+    kari.press(label("nb", "target_group.elderly"))
+    kari.expect(say("nb", "ask_district.self"))
+    kari.press("Fana")
     review = kari.expect(say("nb", "review.ask_send"))
     shown = "\n".join(text_of(item) for item in review)
     assert "&lt;b&gt;Fet&lt;/b&gt; &amp; «sterk» 💪🏽 – áčđŋšŧž" in shown
     assert say("nb", "review.coordinator_wish", wish="Fastlegen min") in shown
+    assert say("nb", "review.district", district="Fana") in shown
 
     review_message, _ = kari.button(label("nb", "option.send"))
     kari.press(label("nb", "option.send"))
-    kari.expect(first_sentence("nb", "receipt.sent"))
+    receipt = kari.expect(first_sentence("nb", "receipt.sent_to_unit"))
+    assert "Vurderingskontoret Fana–Ytrebygda" in "\n".join(text_of(item) for item in receipt)
     [document] = [item for item in kari.expect(say("nb", "telegram.document.caption"))
                   if "document" in item["message"]]
-    copy = emulator.download(token, document["message"]["document"]["file_id"]).decode()
-    assert SAMI_AND_MARKUP in copy
-    assert "Kari Nordmann" in copy
+    copy = pdf_text(emulator.download(token, document["message"]["document"]["file_id"]),
+                    tmp_path)
+    assert printable(SAMI_AND_MARKUP).replace(" ", "") in copy
+    assert "KariNordmann" in copy
 
     # Send pressed again on the old review (a second tap, another device): never twice.
     kari.press(label("nb", "option.send"), on=review_message)
     kari.expect(say("nb", "telegram.stale_button.repeat"))
     assert count(bots, "submission") == 1
+    assert count(bots, "outbox") == 1  # queued for the unit with the submission
 
 
 def test_whole_conversation_as_a_relative_in_nynorsk(emulator: Emulator, bots: Bots,
@@ -97,6 +110,8 @@ def test_whole_conversation_as_a_relative_in_nynorsk(emulator: Emulator, bots: B
     marit.press(label("nn", "option.continue"))
     marit.expect(say("nn", "privacy.ask_consent"))
     marit.press(label("nn", "option.consent"))
+    marit.expect(say("nn", "ask_reminder"))
+    marit.press(label("nn", "option.no_remind"))
     marit.expect(say("nn", "ask_role"))
     marit.press(label("nn", "option.for_someone_else"))
     marit.expect(say("nn", "ask_person_name"))
@@ -124,7 +139,7 @@ def test_whole_conversation_as_a_relative_in_nynorsk(emulator: Emulator, bots: B
     marit.expect(say("nn", "ask_reach_time"))
     marit.press(label("nn", "option.dont_know_now"))
     marit.expect(say("nn", "ask_municipality.relative", name="Jon"))
-    marit.write("Gulen")
+    marit.write("Gulen")  # one unit for everything: no routing questions
     review = marit.expect(say("nn", "review.ask_send"))
     assert say("nn", "review.prepared_by.relative", name="Jon",
                relation=label("nn", "relation.parent"),
@@ -132,5 +147,6 @@ def test_whole_conversation_as_a_relative_in_nynorsk(emulator: Emulator, bots: B
         "\n".join(text_of(item) for item in review)
     marit.press(label("nn", "option.send"))
     receipt = marit.expect(say("nn", "telegram.document.caption"))
-    assert "Gulen" in "\n".join(text_of(item) for item in receipt)
+    assert "Gulen kommune, koordinerande eining" in "\n".join(text_of(item) for item in receipt)
     assert count(bots, "submission") == 1
+    assert count(bots, "outbox") == 1

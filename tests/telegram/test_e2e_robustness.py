@@ -15,6 +15,8 @@ def to_first_question(person: Phone, language: str = "nb") -> None:
     person.press(label(language, "option.continue"))
     person.expect(say(language, "privacy.ask_consent"))
     person.press(label(language, "option.consent"))
+    person.expect(say(language, "ask_reminder"))
+    person.press(label(language, "option.no_remind"))
     person.expect(say(language, "ask_role"))
     person.press(label(language, "option.for_myself"))
     person.expect(say(language, "ask_request.self"))
@@ -111,7 +113,7 @@ def test_many_chats_writing_fast(emulator: Emulator, bots: Bots,
     bots.start(token)
     people = [phone(token, language_code="nb", name=f"P{n}") for n in range(8)]
     script = ["/start", label("nb", "option.continue"), label("nb", "option.consent"),
-              label("nb", "option.for_myself")]
+              label("nb", "option.no_remind"), label("nb", "option.for_myself")]
     for line in script:
         for person in people:
             person.write(line)

@@ -3,7 +3,11 @@ API that answers from memory, and a real SQLite database."""
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -14,10 +18,18 @@ from dialogs.draft import Language
 from dialogs.inputs import normalize_phone
 from dialogs.steps import Step
 from storage.db import unit_of_work
+from storage.exports.pdf import printable
 from storage.models import Submission
 from tests.telegram.lines import label, say
 from tests.telegram.offline import OfflineRequest, Person, texts
-from tests.telegram.walk import QUESTIONS, stored, to_contact, to_questions, to_review
+from tests.telegram.walk import (
+    QUESTIONS,
+    route_in_bergen,
+    stored,
+    to_contact,
+    to_questions,
+    to_review,
+)
 
 SAMI_AND_MARKUP = "<b>Fet</b> & «sterk» 💪🏽 – áčđŋšŧž"
 
@@ -85,8 +97,19 @@ async def test_a_pressed_choice_loses_its_buttons_and_shows_what_was_chosen(
     assert say("nb", "privacy.ask_consent") in texts(calls)
 
 
+def pdf_text(content: bytes, tmp_path: Path) -> str:
+    """The PDF's text without line breaks and spaces, so text the PDF wrapped can be compared."""
+    assert shutil.which("pdftotext"), "pdftotext (poppler-utils) is installed by .ci/system-deps"
+    path = tmp_path / "copy.pdf"
+    path.write_bytes(content)
+    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"],
+                          capture_output=True, check=True)
+    return re.sub(r"\s+", "", done.stdout.decode())
+
+
 async def test_whole_conversation_ends_with_receipt_and_own_copy(
-        person: Callable[..., Person], offline: OfflineRequest, sqlite_engine: Engine) -> None:
+        person: Callable[..., Person], offline: OfflineRequest, sqlite_engine: Engine,
+        tmp_path: Path) -> None:
     kari = person(language_code="nb")
     review = await to_review(kari, "nb", first_answer=SAMI_AND_MARKUP)
     assert say("nb", "review.heading") in texts(review)
@@ -96,17 +119,20 @@ async def test_whole_conversation_ends_with_receipt_and_own_copy(
     assert conv.submission is not None
     said = texts([c for c in calls if c.endpoint == "sendMessage"])
     assert "Bergen" in said
+    assert "Vurderingskontoret Fana–Ytrebygda" in said
     assert conv.submission.reference[:4] in said
     [document] = [c for c in calls if c.endpoint == "sendDocument"]
     name, content, mime = document.files["document"]
     assert name.startswith("dinplan-")
-    assert name.endswith(".txt")
-    assert mime == "text/plain"
-    copy = content.decode("utf-8")
+    assert name.endswith(".pdf")
+    assert mime == "application/pdf"
+    copy = pdf_text(content, tmp_path)
     # A file shows text as it is: what the person wrote, unescaped, in their language.
-    assert SAMI_AND_MARKUP in copy
-    assert "Kari Nordmann" in copy
-    assert say("nb", "review.services", services=label("nb", "service.gp")) in copy
+    # (the emoji the PDF font cannot draw shows as "�", the rest as written).
+    assert printable(SAMI_AND_MARKUP).replace(" ", "") in copy
+    assert "áčđŋšŧž" in copy
+    assert "KariNordmann" in copy
+    assert "VurderingskontoretFana–Ytrebygda" in copy
     assert document.params["caption"] == say("nb", "telegram.document.caption")
 
 
@@ -126,6 +152,8 @@ async def test_a_relative_in_nynorsk(person: Callable[..., Person],
     await mor.write("/start")
     await mor.press(label("nn", "option.continue"))
     await mor.press(label("nn", "option.consent"))
+    calls = await mor.press(label("nn", "option.yes_remind"))
+    assert say("nn", "ask_role") in texts(calls)
     await mor.press(label("nn", "option.for_someone_else"))
     calls = await mor.write("Jon")
     assert say("nn", "ask_relation", name="Jon") in texts(calls)
@@ -140,15 +168,18 @@ async def test_a_relative_in_nynorsk(person: Callable[..., Person],
     await mor.write("Marit Dale")
     await mor.write("+47 55 56 55 56")
     await mor.press(label("nn", "option.dont_know_now"))
-    review = await mor.write("Gulen")
+    review = await mor.write("Gulen")  # one unit for everything: no routing questions
     assert say("nn", "review.prepared_by.relative", name="Jon",
                relation=label("nn", "relation.parent"),
                basis=label("nn", "basis.parent_of_child_under_16")) in texts(review)
     calls = await mor.press(label("nn", "option.send"))
     assert "Gulen" in texts(calls)
+    assert "Gulen kommune, koordinerande eining" in texts(calls)
     conv = stored(sqlite_engine, mor.chat_id)
     assert conv.step is Step.SENT
     assert conv.draft.person_name == "Jon"
+    assert conv.wants_reminder is True
+    assert (conv.draft.target_group, conv.draft.district) == (None, None)
 
 
 async def test_toggling_a_service_redraws_the_same_message(person: Callable[..., Person],
@@ -226,7 +257,8 @@ async def test_a_long_review_is_split_at_sentences_with_buttons_on_the_last_part
     await kari.write("Kari")
     await kari.write("912 34 567")
     await kari.press(label("nb", "option.dont_know_now"))
-    calls = await kari.write("Bergen")
+    await kari.write("Bergen")
+    calls = await route_in_bergen(kari, "nb")
     sends = [c for c in calls if c.endpoint == "sendMessage"]
     assert len(sends) >= 2
     assert all(len(c.text.encode("utf-16-le")) // 2 <= 4096 for c in sends)

@@ -120,11 +120,11 @@ async def test_buttons_survive_a_restart_and_stale_ones_are_caught(
     try:
         kari.app = restarted
         calls = await kari.press(label("nb", "option.consent"))
-        assert say("nb", "ask_role") in texts(calls)
+        assert say("nb", "ask_reminder") in texts(calls)
         # The intro's button pressed again (from a second phone that still shows it).
         calls = await kari.deliver({**go_on, "update_id": next_update_id()})
         assert say("nb", "telegram.stale_button") in texts(calls)
-        assert stored(sqlite_engine, kari.chat_id).step is Step.CHOOSE_ROLE
+        assert stored(sqlite_engine, kari.chat_id).step is Step.CHOOSE_REMINDER
     finally:
         await restarted.shutdown()
 

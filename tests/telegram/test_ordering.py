@@ -13,10 +13,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from telegram import Update
 
-from bot.runner import DialogRunner, Turn
+from bot.runner import DialogRunner
 from bot.telegram.app import build_application
 from bot.telegram.ordering import PerChatUpdateProcessor
-from dialogs.events import Event
 from dialogs.steps import QUESTION_STEPS, Step
 from tests.telegram.conftest import OFFLINE, offline_limiter
 from tests.telegram.lines import label, say
@@ -72,14 +71,15 @@ class WatchedRunner(DialogRunner):
         self.overlap_in_chat = False
         self.most_at_once = 0
 
-    def handle(self, channel: str, chat_id: str, event: Event, language: Any = None) -> Turn:
+    def within(self, channel: str, chat_id: str, work: Any, *, update: Any = None) -> Any:
+        """Every Telegram turn goes through here (the runner's unit of work)."""
         with self.lock:
             self.running[chat_id] += 1
             self.overlap_in_chat |= self.running[chat_id] > 1
             self.most_at_once = max(self.most_at_once, sum(self.running.values()))
         try:
             time.sleep(0.005)
-            return super().handle(channel, chat_id, event, language)
+            return super().within(channel, chat_id, work, update=update)
         finally:
             with self.lock:
                 self.running[chat_id] -= 1
@@ -93,7 +93,8 @@ async def test_many_chats_writing_fast_are_each_answered_in_order(
     await app.start()  # the update fetcher and the per-chat processor, without polling
     try:
         script = ["/start", label("nb", "option.continue"), label("nb", "option.consent"),
-                  label("nb", "option.for_myself"), label("nb", "request.plan_and_coordinator"),
+                  label("nb", "option.no_remind"), label("nb", "option.for_myself"),
+                  label("nb", "request.plan_and_coordinator"),
                   *[f"Svar {n}" for n in range(1, len(QUESTION_STEPS) + 1)]]
         chats = range(9001, 9001 + CHATS)
         update_id = 0

@@ -19,6 +19,7 @@ async def to_questions(person: Person, language: str) -> None:
     await person.write("/start")
     await person.press(label(language, "option.continue"))
     await person.press(label(language, "option.consent"))
+    await person.press(label(language, "option.no_remind"))
     await person.press(label(language, "option.for_myself"))
     await person.press(label(language, "request.plan_and_coordinator"))
 
@@ -33,14 +34,23 @@ async def to_contact(person: Person, language: str, first_answer: str) -> None:
     await person.press(label(language, "option.no_coordinator_wish"))
 
 
+async def route_in_bergen(person: Person, language: str, group: str = "elderly",
+                          district: str = "Fana") -> list[Call]:
+    """Bergen's routing questions: the target group, then (for this group) the district."""
+    await person.press(label(language, f"target_group.{group}"))
+    return await person.press(district)
+
+
 async def to_review(person: Person, language: str, first_answer: str = "Jeg lager god mat.",
                     ) -> list[Call]:
+    """To the review, in Bergen (elderly, Fana)."""
     await to_questions(person, language)
     await to_contact(person, language, first_answer)
     await person.write("Kari Nordmann")
     await person.write("912 34 567")
     await person.press(label(language, "reach_time.morning"))
-    return await person.write("Bergen")
+    await person.write("Bergen")
+    return await route_in_bergen(person, language)
 
 
 def stored(engine: Engine, chat_id: int) -> Conversation:
