@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from dialogs.draft import Basis, Language, Relation, RequestKind, Service
 from dialogs.events import Option
 
@@ -72,7 +74,7 @@ REACH_TIME_OPTIONS = (
 )
 
 
-def options_for(labels: dict[str, str] | dict[Relation, str] | dict[Basis, str]
-                | dict[RequestKind, str]) -> tuple[Option, ...]:
+def options_for(labels: Mapping[Relation, str] | Mapping[Basis, str]
+                | Mapping[RequestKind, str]) -> tuple[Option, ...]:
     """One option per enum member, in declaration order."""
-    return tuple(Option(member.value, key) for member, key in labels.items())  # type: ignore[union-attr]
+    return tuple(Option(member.value, key) for member, key in labels.items())

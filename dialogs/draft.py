@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 from dialogs.routing import NoDirectory, Router
 from dialogs.steps import Step
 
 
-class Language(str, Enum):
+class Language(StrEnum):
     BOKMAL = "nb"
     NYNORSK = "nn"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     SELF = "self"
     RELATIVE = "relative"
 
 
-class Relation(str, Enum):
+class Relation(StrEnum):
     PARENT = "parent"
     CHILD = "child"
     PARTNER = "partner"
@@ -29,7 +29,7 @@ class Relation(str, Enum):
     OTHER = "other"
 
 
-class Basis(str, Enum):
+class Basis(StrEnum):
     """Why a relative may act for the person."""
 
     PERSON_AGREES = "person_agrees"
@@ -38,13 +38,13 @@ class Basis(str, Enum):
     POWER_OF_ATTORNEY = "power_of_attorney"
 
 
-class RequestKind(str, Enum):
+class RequestKind(StrEnum):
     PLAN_AND_COORDINATOR = "plan_and_coordinator"
     COORDINATOR_ONLY = "coordinator_only"
     NOT_SURE = "not_sure"
 
 
-class Service(str, Enum):
+class Service(StrEnum):
     GP = "gp"
     HOME_CARE = "home_care"
     NAV = "nav"

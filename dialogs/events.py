@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 
-class Command(str, Enum):
+class Command(StrEnum):
     START = "start"
     HELP = "help"
     BACK = "back"
@@ -106,7 +106,7 @@ class Option:
     params: dict[str, ParamValue] = field(default_factory=dict)
 
 
-class Expect(str, Enum):
+class Expect(StrEnum):
     """What kind of input the current step wants, so a transport can offer the right control."""
 
     CHOICE = "choice"
@@ -123,7 +123,7 @@ class Reply:
     expect: Expect = Expect.NOTHING
 
 
-class Effect(str, Enum):
+class Effect(StrEnum):
     """Work the dialog asks its host to do in the same unit of work as saving the step."""
 
     SUBMIT = "submit"

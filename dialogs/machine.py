@@ -8,6 +8,7 @@ Telegram, terminals or databases: an event goes in, replies and effects come out
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
 
 from transitions import Machine
@@ -299,7 +300,7 @@ class Dialog:
         }[command]
         handler(conv, now, outcome)
 
-    def _inform(self, *keys: str):  # type: ignore[no-untyped-def]
+    def _inform(self, *keys: str) -> Callable[[Conversation, datetime, Outcome], None]:
         def inform(conv: Conversation, now: datetime, outcome: Outcome) -> None:
             outcome.replies.extend(Reply(key) for key in keys)
             outcome.replies.extend(prompt_for(conv))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from dialogs import choices as c
 from dialogs.draft import Conversation, DraftPlan, Role
@@ -28,9 +28,9 @@ def phrased(draft: DraftPlan, key: str) -> tuple[str, dict[str, ParamValue]]:
     return f"{key}.self", {}
 
 
-def ask(conv: Conversation, key: str, options: tuple[Option, ...] = (),
-        expect: Expect = Expect.CHOICE, **params: ParamValue) -> Reply:
-    return Reply(key, dict(params), options, expect)
+def ask(conv: Conversation, key: str, options: tuple[Option, ...] = (), *,
+        expect: Expect = Expect.CHOICE, params: Mapping[str, ParamValue] | None = None) -> Reply:
+    return Reply(key, dict(params or {}), options, expect)
 
 
 def _marked(options: tuple[Option, ...], chosen: str | None) -> tuple[Option, ...]:
@@ -67,7 +67,8 @@ def _declined(conv: Conversation) -> list[Reply]:
 
 
 def _choose_reminder(conv: Conversation) -> list[Reply]:
-    chosen = {True: c.YES_REMIND.id, False: c.NO_REMIND.id}.get(conv.wants_reminder)  # type: ignore[call-overload]
+    chosen = (None if conv.wants_reminder is None
+              else c.YES_REMIND.id if conv.wants_reminder else c.NO_REMIND.id)
     return [Reply("reminder.explained", {"days": conv.draft_retention_days}),
             ask(conv, "ask_reminder", _marked((c.YES_REMIND, c.NO_REMIND), chosen))]
 
@@ -80,21 +81,21 @@ def _choose_role(conv: Conversation) -> list[Reply]:
 
 def _give_person_name(conv: Conversation) -> list[Reply]:
     return [*_previous_text(conv.draft.person_name),
-            ask(conv, "ask_person_name", _keep_if(conv.draft.person_name), Expect.TEXT)]
+            ask(conv, "ask_person_name", _keep_if(conv.draft.person_name), expect=Expect.TEXT)]
 
 
 def _choose_relation(conv: Conversation) -> list[Reply]:
     relation = conv.draft.relation
     return [ask(conv, "ask_relation", _marked(c.options_for(c.RELATION_LABELS),
                                               relation.value if relation else None),
-                name=conv.draft.person_name or "")]
+                params={"name": conv.draft.person_name or ""})]
 
 
 def _choose_basis(conv: Conversation) -> list[Reply]:
     basis = conv.draft.basis
     return [ask(conv, "ask_basis", _marked(c.options_for(c.BASIS_LABELS),
                                            basis.value if basis else None),
-                name=conv.draft.person_name or "")]
+                params={"name": conv.draft.person_name or ""})]
 
 
 def _choose_request(conv: Conversation) -> list[Reply]:
@@ -102,7 +103,7 @@ def _choose_request(conv: Conversation) -> list[Reply]:
     request = conv.draft.request
     return [Reply("request.explained"),
             ask(conv, key, _marked(c.options_for(c.REQUEST_LABELS),
-                                   request.value if request else None), **params)]
+                                   request.value if request else None), params=params)]
 
 
 def question_prompt(step: Step) -> Prompt:
@@ -114,7 +115,7 @@ def question_prompt(step: Step) -> Prompt:
         return [Reply("question.progress",
                       {"number": QUESTION_STEPS.index(step) + 1, "total": len(QUESTION_STEPS)}),
                 *_previous_text(previous),
-                ask(conv, key, options, Expect.TEXT, **params)]
+                ask(conv, key, options, expect=Expect.TEXT, params=params)]
     return prompt
 
 
@@ -128,7 +129,7 @@ def service_options(conv: Conversation) -> tuple[Option, ...]:
 
 def _choose_services(conv: Conversation) -> list[Reply]:
     key, params = phrased(conv.draft, "ask_services")
-    return [ask(conv, key, service_options(conv), **params)]
+    return [ask(conv, key, service_options(conv), params=params)]
 
 
 def _choose_coordinator_wish(conv: Conversation) -> list[Reply]:
@@ -136,39 +137,40 @@ def _choose_coordinator_wish(conv: Conversation) -> list[Reply]:
     wishes = conv.draft.wishes_coordinator
     chosen = None if wishes is None else (c.YES_WISH if wishes else c.NO_WISH).id
     return [Reply("coordinator_wish.explained"),
-            ask(conv, key, _marked((c.YES_WISH, c.NO_WISH, c.SKIP), chosen), **params)]
+            ask(conv, key, _marked((c.YES_WISH, c.NO_WISH, c.SKIP), chosen), params=params)]
 
 
 def _give_coordinator_wish(conv: Conversation) -> list[Reply]:
     previous = conv.draft.coordinator_wish
     return [*_previous_text(previous),
-            ask(conv, "ask_coordinator_wish_text", _keep_if(previous), Expect.TEXT)]
+            ask(conv, "ask_coordinator_wish_text", _keep_if(previous), expect=Expect.TEXT)]
 
 
 def _give_contact_name(conv: Conversation) -> list[Reply]:
     key, params = phrased(conv.draft, "ask_contact_name")
     previous = conv.draft.contact_name
     return [Reply("contact.explained"), *_previous_text(previous),
-            ask(conv, key, _keep_if(previous), Expect.TEXT, **params)]
+            ask(conv, key, _keep_if(previous), expect=Expect.TEXT, params=params)]
 
 
 def _give_phone(conv: Conversation) -> list[Reply]:
     previous = conv.draft.phone
-    return [*_previous_text(previous), ask(conv, "ask_phone", _keep_if(previous), Expect.PHONE)]
+    return [*_previous_text(previous),
+            ask(conv, "ask_phone", _keep_if(previous), expect=Expect.PHONE)]
 
 
 def _give_reach_time(conv: Conversation) -> list[Reply]:
     previous = conv.draft.reach_time
     shown = [Reply("previous_answer", {"answer": reach_time_value(previous)})] if previous else []
     options = (*c.REACH_TIME_OPTIONS, c.SKIP, *_keep_if(previous))
-    return [*shown, ask(conv, "ask_reach_time", options, Expect.TEXT)]
+    return [*shown, ask(conv, "ask_reach_time", options, expect=Expect.TEXT)]
 
 
 def _give_municipality(conv: Conversation) -> list[Reply]:
     key, params = phrased(conv.draft, "ask_municipality")
     current = by_number(conv.draft.municipality_number or "")
     previous = [Reply("previous_answer", {"answer": current.name})] if current else []
-    return [*previous, ask(conv, key, _keep_if(current), Expect.TEXT, **params)]
+    return [*previous, ask(conv, key, _keep_if(current), expect=Expect.TEXT, params=params)]
 
 
 def routing_options(conv: Conversation) -> tuple[Option, ...]:
@@ -206,12 +208,12 @@ def _asked_again(conv: Conversation) -> RoutingQuestion | None:
 
 def _choose_target_group(conv: Conversation) -> list[Reply]:
     key, params = phrased(conv.draft, "ask_target_group")
-    return [Reply("target_group.explained"), ask(conv, key, routing_options(conv), **params)]
+    return [Reply("target_group.explained"), ask(conv, key, routing_options(conv), params=params)]
 
 
 def _choose_district(conv: Conversation) -> list[Reply]:
     key, params = phrased(conv.draft, "ask_district")
-    return [ask(conv, key, routing_options(conv), **params)]
+    return [ask(conv, key, routing_options(conv), params=params)]
 
 
 def _review(conv: Conversation) -> list[Reply]:

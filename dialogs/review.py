@@ -13,7 +13,6 @@ from dialogs.municipalities import by_number
 from dialogs.routing import NoDirectory, Router
 from dialogs.steps import EDITABLE_STEPS, QUESTION_STEPS, Step
 
-
 NORWAY = ZoneInfo("Europe/Oslo")
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Step(str, Enum):
+class Step(StrEnum):
     CHOOSE_LANGUAGE = "choose_language"
     READ_INTRO = "read_intro"
     GIVE_CONSENT = "give_consent"

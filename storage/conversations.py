@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from enum import Enum
+from typing import TypeVar
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
@@ -27,6 +29,7 @@ from storage.outbox import enqueue_delivery
 from storage.privacy import erase_person, withdraw_consent
 from storage.units import RoutingStatus, default_directory, route
 
+E = TypeVar("E", bound=Enum)
 
 def _find(session: Session, channel: str, chat_id: str) -> StoredConversation | None:
     return session.exec(select(StoredConversation).where(
@@ -34,7 +37,7 @@ def _find(session: Session, channel: str, chat_id: str) -> StoredConversation | 
     )).first()
 
 
-def _opt(enum: type, value: str | None):  # type: ignore[no-untyped-def]
+def _opt(enum: type[E], value: str | None) -> E | None:
     return enum(value) if value is not None else None
 
 
@@ -105,8 +108,8 @@ def erase_conversation(session: Session, *, channel: str, chat_id: str,
 def _discard_draft(session: Session, draft_id: int) -> None:
     if session.exec(select(Submission.id).where(Submission.draft_id == draft_id)).first():
         return  # a sent draft is the municipality's record; only /slett removes it
-    session.exec(delete(StoredAnswer).where(col(StoredAnswer.draft_id) == draft_id))  # type: ignore[call-overload]
-    session.exec(delete(StoredDraft).where(col(StoredDraft.id) == draft_id))  # type: ignore[call-overload]
+    session.exec(delete(StoredAnswer).where(col(StoredAnswer.draft_id) == draft_id))
+    session.exec(delete(StoredDraft).where(col(StoredDraft.id) == draft_id))
 
 
 def _write_draft(session: Session, row: StoredDraft, draft: DraftPlan, now: datetime) -> None:
@@ -128,6 +131,7 @@ def _write_draft(session: Session, row: StoredDraft, draft: DraftPlan, now: date
     row.updated_at = now
     session.add(row)
     session.flush()
+    assert row.id is not None
     stored = {a.question: a for a in session.exec(
         select(StoredAnswer).where(StoredAnswer.draft_id == row.id))}
     for step, answer in draft.answers.items():

@@ -14,7 +14,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _timestamp(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+def _timestamp(nullable: bool = False) -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=nullable)
 
 

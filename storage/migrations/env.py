@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401  (registers the tables on the metadata)
-import storage.staff  # noqa: F401  (staff accounts, sessions, audit log, notes)
+import storage.models
+import storage.staff
 import storage.updates  # noqa: F401  (Telegram updates already handled)
 from storage.db import make_engine
 
@@ -32,7 +33,7 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     # Batch mode lets SQLite alter tables the way PostgreSQL can.
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=True, compare_type=True)
