@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # transitions logs every state change at INFO; that is noise outside debugging.
     logging.getLogger("transitions").setLevel(logging.WARNING)
+    if args.command == "chat":
+        # The terminal is the person's screen: only warnings from the machinery belong on it.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     from bot.logsafe import use_content_free_formatting
 
     use_content_free_formatting()  # an exception's message may quote what a person wrote
