@@ -29,8 +29,8 @@ catalogs-update: $(STAMP)
 		--project "Din plan" --version 0.1 -o locales/dinplan.pot .
 	$(BIN)/pybabel update -D dinplan -i locales/dinplan.pot -d locales --no-fuzzy-matching --ignore-obsolete
 
+# `dinplan chat` migrates the embedded SQLite database itself before it starts.
 chat: $(STAMP) catalogs
-	$(BIN)/dinplan db upgrade
 	$(BIN)/dinplan chat
 
 # Debian packages the tests need (PostgreSQL, hunspell dictionaries, gettext, Node.js).
@@ -39,6 +39,13 @@ system-deps:
 
 test: $(STAMP) catalogs system-deps
 	$(BIN)/python -m pytest
+
+# Speed and memory against their targets (bench/README.md); writes bench/RESULTS.md. Not part of
+# `make test`. About 10 minutes on 2 cores; needs what `make system-deps` installs (PostgreSQL,
+# Node.js); `$(BIN)/python -m bench --help` for smaller runs.
+.PHONY: bench
+bench: $(STAMP) catalogs
+	$(BIN)/python -m bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -29,6 +29,7 @@ from telegram.error import RetryAfter
 
 import bot.texts  # noqa: F401  (registers the alert messages)
 import storage.texts  # noqa: F401  (registers the target group labels)
+from bot.plain_messages import plain_text_sender
 from dialogs.events import Label, ParamValue, Reply
 from dialogs.render import render
 from dialogs.review import format_reference
@@ -39,7 +40,6 @@ from storage.models import OutboxEntry, Submission, utcnow
 from storage.units import TARGET_GROUP_LABELS, TargetGroup, Unit, UnitsDirectory
 
 if TYPE_CHECKING:
-    from telegram import Bot
     from telegram.ext import Application, CallbackContext, Job
 
     from storage.settings import Settings
@@ -245,16 +245,6 @@ class DeliveryWorker:
 # In the bot process and on the command line --------------------------------------------------
 
 
-def bot_sender(bot: Bot) -> AlertSender:
-    """Alerts through a PTB bot, as plain text (nothing in them needs markup). The parse mode is
-    set to none outright: the application's bot defaults to HTML, where a unit named "A & B"
-    would be refused."""
-    async def send(chat_id: int, text: str) -> None:
-        await bot.send_message(chat_id=chat_id, text=text, parse_mode=None)
-
-    return send
-
-
 async def delivery_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
     """A PTB JobQueue callback; the job's `data` is the DeliveryWorker."""
     assert context.job is not None
@@ -283,7 +273,7 @@ def schedule_delivery(application: Application[Any, Any, Any, Any, Any, Any], en
                       settings: Settings, directory: UnitsDirectory | None = None) -> Job[Any]:
     """Run the worker every `delivery_interval_seconds` in the bot process, alerting through
     the application's bot."""
-    worker = worker_from_settings(engine, settings, send_alert=bot_sender(application.bot),
+    worker = worker_from_settings(engine, settings, send_alert=plain_text_sender(application.bot),
                                   directory=directory)
     job_queue = application.job_queue
     if job_queue is None:
@@ -302,5 +292,5 @@ async def deliver_once(engine: Engine, settings: Settings,
 
     bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_base_url)
     async with bot:
-        return await worker_from_settings(engine, settings, send_alert=bot_sender(bot),
+        return await worker_from_settings(engine, settings, send_alert=plain_text_sender(bot),
                                           directory=directory).run_once()

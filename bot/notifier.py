@@ -46,6 +46,7 @@ from sqlalchemy.engine import Engine
 from telegram.error import Forbidden, NetworkError, RetryAfter
 
 import bot.texts  # noqa: F401  (registers the notice messages)
+from bot.plain_messages import plain_text_sender
 from bot.telegram.retrying import safe_to_retry
 from dialogs.draft import Language
 from dialogs.events import Reply
@@ -59,7 +60,6 @@ from storage.outbox import backoff
 from storage.units import UnitsDirectory
 
 if TYPE_CHECKING:
-    from telegram import Bot
     from telegram.ext import Application, CallbackContext, Job
 
     from storage.settings import Settings
@@ -275,14 +275,6 @@ class Notifier:
 # In the bot process and on the command line --------------------------------------------------
 
 
-def bot_notice_sender(bot: Bot) -> NoticeSender:
-    """Notices through a PTB bot, as plain text: the unit's name is not HTML."""
-    async def send(chat_id: int, text: str) -> None:
-        await bot.send_message(chat_id=chat_id, text=text, parse_mode=None)
-
-    return send
-
-
 async def notify_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
     """A PTB JobQueue callback; the job's `data` is the Notifier."""
     assert context.job is not None
@@ -304,7 +296,7 @@ def schedule_notifier(application: Application[Any, Any, Any, Any, Any, Any], en
     from storage.units import default_directory
 
     notifier = Notifier(engine, directory or default_directory(),
-                        send=bot_notice_sender(application.bot))
+                        send=plain_text_sender(application.bot))
     job_queue = application.job_queue
     if job_queue is None:
         raise RuntimeError("the bot needs python-telegram-bot[job-queue] to notify citizens")
@@ -325,7 +317,7 @@ async def notify_once(engine: Engine, settings: Settings,
 
     bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_base_url)
     async with bot:
-        report = await Notifier(engine, directory, send=bot_notice_sender(bot)).run_once()
+        report = await Notifier(engine, directory, send=plain_text_sender(bot)).run_once()
     if report.retrying:
         log.warning("%d notice(s) could not be sent and are not kept; /status shows the status",
                     report.retrying)

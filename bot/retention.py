@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
+from bot.plain_messages import plain_text_sender
 from dialogs.events import Reply
 from dialogs.machine import Dialog
 from dialogs.render import render
@@ -38,7 +39,6 @@ from storage.models import utcnow
 from storage.privacy import DueReminder, RetentionPolicy, RetentionReport
 
 if TYPE_CHECKING:
-    from telegram import Bot
     from telegram.ext import Application, CallbackContext, Job
 
     from storage.settings import Settings
@@ -144,14 +144,6 @@ def log_report(report: RetentionReport) -> None:
 # In the bot process and on the command line ----------------------------------------------------
 
 
-def bot_sender(bot: Bot) -> ReminderSender:
-    """Reminders through a PTB bot, as plain text."""
-    async def send(chat_id: str, text: str) -> None:
-        await bot.send_message(chat_id=int(chat_id), text=text)
-
-    return send
-
-
 async def retention_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
     """A PTB JobQueue callback; the job's `data` is the RetentionWorker."""
     assert context.job is not None
@@ -169,7 +161,7 @@ def schedule_retention(application: Application[Any, Any, Any, Any, Any, Any], e
     """Run retention every `retention_interval_minutes` in the bot process, reminding through
     the application's bot."""
     worker = RetentionWorker(engine, policy_from_settings(settings),
-                             send=bot_sender(application.bot))
+                             send=plain_text_sender(application.bot))
     job_queue = application.job_queue
     if job_queue is None:
         raise RuntimeError("the bot needs python-telegram-bot[job-queue] for retention")
@@ -187,4 +179,4 @@ async def retention_once(engine: Engine, settings: Settings) -> RetentionReport:
 
     bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_base_url)
     async with bot:
-        return await RetentionWorker(engine, policy, send=bot_sender(bot)).run_once()
+        return await RetentionWorker(engine, policy, send=plain_text_sender(bot)).run_once()

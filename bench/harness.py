@@ -1,0 +1,239 @@
+"""What every benchmark shares: the scripted conversation, the real application on a database,
+the drive loop through `Application.process_update`, statistics, and process measurements."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import html
+import os
+import statistics
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from telegram import Update
+from telegram.ext import Application
+
+from bench.offline import TOKEN, LeanOfflineRequest, Person, Say
+from bot.runner import DialogRunner
+from bot.telegram.app import build_application
+from bot.telegram.config import TelegramConfig
+from bot.telegram.retrying import PatientRateLimiter
+from dialogs import choices
+from dialogs.choices import REACH_TIME_OPTIONS
+from dialogs.draft import RequestKind, Service
+
+# Not resolved: bench/ may be a link in a copy of the tree.
+ROOT = Path(__file__).absolute().parents[1]
+OUT = ROOT / "bench" / "out"
+
+MAX_IN_BETWEEN = 4  # unknown questions a press may answer on its way (bench.offline.DETOURS)
+OFFLINE = TelegramConfig(token=TOKEN, base_url="http://bot-api.invalid/bot",
+                         base_file_url="http://bot-api.invalid/file/bot", webhook=None)
+
+
+def full_script() -> list[Say]:
+    """A whole conversation, /start to the receipt, as tests/telegram/walk.py plays it: 19
+    updates (11 typed, 8 button presses), in Bokmål (the app's language preselects it)."""
+    def press(option: str) -> Say:
+        return Say(option, press=True)
+
+    return [
+        Say("/start"),
+        press(choices.CONTINUE.id),
+        press(choices.CONSENT.id),
+        press(choices.FOR_MYSELF.id),
+        press(RequestKind.PLAN_AND_COORDINATOR.value),
+        Say("Jeg lager god mat, og jeg er glad i turer i skogen."),
+        *[Say("/hopp") for _ in range(5)],
+        press(Service.GP.value),
+        press(choices.DONE.id),
+        press(choices.NO_WISH.id),
+        Say("Kari Nordmann"),
+        Say("912 34 567"),
+        press(REACH_TIME_OPTIONS[0].id),
+        Say("Bergen"),
+        press(choices.SEND.id),
+    ]
+
+
+def half_script() -> list[Say]:
+    """To the middle of the six questions: consent given, a draft with an answer stored."""
+    return full_script()[:9]
+
+
+def offline_limiter() -> PatientRateLimiter:
+    """As the handler tests: the limiter's machinery, but no flood limits (no Telegram here)."""
+    return PatientRateLimiter(backoff=0.01, max_backoff=0.05, overall_max_rate=0,
+                              group_max_rate=0)
+
+
+async def our_application(engine: Engine) -> tuple[Application, LeanOfflineRequest]:
+    """The real bot (build_application: handlers, per-chat ordering, limiter), offline."""
+    request = LeanOfflineRequest()
+    app = build_application(OFFLINE, DialogRunner(engine, escape=html.escape), request=request,
+                            rate_limiter=offline_limiter())
+    await app.initialize()
+    return app, request
+
+
+@dataclass
+class Drive:
+    """What one drive of many people through a script measured."""
+
+    updates: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+
+    @property
+    def per_second(self) -> float:
+        return self.updates / self.seconds if self.seconds else 0.0
+
+    @property
+    def per_update_ms(self) -> float:
+        return 1000 * self.seconds / self.updates if self.updates else 0.0
+
+    def percentile_ms(self, q: float) -> float:
+        return 1000 * percentile(self.latencies, q)
+
+
+async def drive(app: Application, request: LeanOfflineRequest,
+                script: Sequence[Say], chat_ids: Sequence[int], *,
+                after_each: Callable[[], Awaitable[Any]] | None = None,
+                batch: int | None = None, record: bool = True) -> Drive:
+    """Everyone through the script, interleaved: step 1 for each person, then step 2...
+
+    Interleaving keeps `batch` conversations (default: all) open at once in the database, as
+    many people answering at their own pace would. Each update is awaited before the next:
+    latency is the service time of one update (building the Update object included, as the
+    updater does it; `after_each` too), throughput is updates over the wall time of the whole
+    drive, the harness's own work included. `record=False` keeps no latencies (a memory
+    measurement should not count the harness's list of them).
+    """
+    result = Drive()
+    count = 0
+    batch = batch or len(chat_ids)
+    started = time.perf_counter()
+    for first in range(0, len(chat_ids), batch):
+        people = [Person(app, request, chat_id) for chat_id in chat_ids[first:first + batch]]
+        for step in script:
+            for person in people:
+                for _attempt in range(MAX_IN_BETWEEN):
+                    data, done = person.update_for(step)
+                    begin = time.perf_counter()
+                    update = Update.de_json(data, app.bot)
+                    # As the updater hands updates on: through the update processor.
+                    await app.update_processor.process_update(update, app.process_update(update))
+                    if after_each is not None:
+                        await after_each()
+                    if record:
+                        result.latencies.append(time.perf_counter() - begin)
+                    count += 1
+                    if done:
+                        break
+        for person in people:
+            request.forget(person.chat_id)
+    result.seconds = time.perf_counter() - started
+    result.updates = count
+    return result
+
+
+# -- statistics ----------------------------------------------------------------------------------
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100), nearest rank; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+# -- processes -----------------------------------------------------------------------------------
+
+def rss_bytes(pid: int | None = None) -> int:
+    """Resident set size now (VmRSS), from /proc."""
+    status = Path(f"/proc/{pid or os.getpid()}/status").read_text()
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS in /proc status")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc (children not counted)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def settle_memory() -> None:
+    gc.collect()
+    gc.collect()
+
+
+def run_async(coroutine: Awaitable[Any]) -> Any:
+    return asyncio.run(coroutine)  # type: ignore[arg-type]
+
+
+class ChildFailedError(RuntimeError):
+    """A measurement's process failed; the message has the end of its output."""
+
+
+def start_child(module: str, function: str, **kwargs: Any) -> Any:
+    """`bench.<module>.<function>(**kwargs)` starting in a fresh Python process."""
+    import json
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.child", module, function, json.dumps(kwargs)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    process.bench_call = f"{module}.{function}({kwargs})"  # type: ignore[attr-defined]
+    return process
+
+
+def result_of(process: Any, timeout: float = 900) -> Any:
+    """The JSON result of a `start_child` process, once it has finished."""
+    import json
+
+    from bench.child import RESULT
+
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except BaseException:
+        process.kill()
+        process.communicate()
+        raise
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(RESULT):
+            return json.loads(line[len(RESULT):])
+    tail = "\n".join((stdout + stderr).splitlines()[-30:])
+    raise ChildFailedError(f"{process.bench_call} exited {process.returncode}:\n{tail}")
+
+
+def in_child(module: str, function: str, *, timeout: float = 900, **kwargs: Any) -> Any:
+    """`bench.<module>.<function>(**kwargs)` in a fresh Python process; its JSON result."""
+    return result_of(start_child(module, function, **kwargs), timeout)
+
+
+def fresh_sqlite(folder: Path, name: str = "dinplan.sqlite3") -> str:
+    """A new SQLite file migrated to head, in `folder`; its URL."""
+    from storage.migrate import upgrade
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    return url

@@ -1,0 +1,25 @@
+"""The benchmark runner works end to end (bench/): tiny sizes, so it proves the machinery in a
+few seconds and measures nothing. The real run is `make bench`, never part of `make test`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bench_runner_writes_its_results(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--small", "--only", "1,4", "--results", str(results)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "== Results ==" in done.stdout
+    text = results.read_text()
+    assert "1. Durable throughput" in text
+    assert "4. Export" in text
+    assert "(not measured)" not in text
+    # Every scripted conversation got to the end, on our bot and on the peer.
+    assert "Din plan finished 3 of 3 conversations" in text
