@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 
 import pyotp
 from argon2 import PasswordHasher
@@ -39,8 +40,13 @@ TOTP_ISSUER = "Din plan"
 NOTE_MAX_LENGTH = 4000
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the login is unknown, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the login is unknown, so a wrong name takes as long as a wrong
+    password. Made on first use: hashing at import would slow every process that imports this."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def _timestamp(nullable: bool = False) -> Column:
@@ -368,7 +374,8 @@ def _verify_password(password_hash: str | None, password: str) -> bool:
     if len(password) > MAX_PASSWORD_LENGTH:
         return False
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        matches = _hasher.verify(password_hash or _dummy_hash(), password)
+        return matches and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -16,8 +16,7 @@ from dialogs.draft import Conversation
 from dialogs.events import Reply
 from dialogs.render import render
 from dialogs.review import format_reference, review_lines
-from storage.exports import DraftDocument, from_conversation, to_pdf
-from storage.exports.pdf import FontMissingError
+from storage.exports import DraftDocument, from_conversation
 from storage.units import RoutingStatus, UnitsDirectory, default_directory, route
 
 log = logging.getLogger(__name__)
@@ -47,6 +46,8 @@ def draft_copy(conv: Conversation, directory: UnitsDirectory | None = None) -> D
     directory = directory or default_directory()
     reference = format_reference(conv.submission.reference)
     caption = render(conv.language, Reply("telegram.document.caption"), escape).text
+    from storage.exports.pdf import FontMissingError, to_pdf  # fpdf is slow to import: on use
+
     try:
         content = to_pdf(citizen_document(conv, directory), directory)
     except FontMissingError:

@@ -1,6 +1,8 @@
 """A submitted draft as PDF, FHIR R4 and JSON: for the person, and for the unit (shared answers
 only). `dinplan export REFERENCE --format pdf|fhir|json` writes them."""
 
+from typing import TYPE_CHECKING, Any
+
 from storage.exports.document import (
     Copy,
     DraftDocument,
@@ -12,7 +14,18 @@ from storage.exports.document import (
     to_json,
 )
 from storage.exports.fhir import bundle, questionnaire, questionnaire_response
-from storage.exports.pdf import blocks, to_pdf
+
+if TYPE_CHECKING:
+    from storage.exports.pdf import blocks, to_pdf
+
+
+def __getattr__(name: str) -> Any:
+    # fpdf and its fonts cost a fifth of a second to import: only code that makes a PDF pays.
+    if name in ("blocks", "to_pdf"):
+        from storage.exports import pdf
+
+        return getattr(pdf, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "Copy",
