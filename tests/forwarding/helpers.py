@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from storage.conversations import save_conversation
 from storage.db import unit_of_work
 from storage.models import OutboxEntry, Submission
 from storage.units import SHIPPED_FILE
+from tests import fakes
 
 CANARY = "KANARIFUGL7Q"
 SENT_AT = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
@@ -102,26 +103,8 @@ def submit(engine: Engine, *, unit_id: str | None, target_group: str | None = No
 
 
 @dataclass
-class Clock:
+class Clock(fakes.Clock):
     now: datetime = SENT_AT + timedelta(seconds=1)
 
-    def __call__(self) -> datetime:
-        return self.now
 
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
-
-@dataclass
-class FakeTelegram:
-    """Stands in for PTB's bot.send_message: raises the queued faults first, then sends."""
-
-    faults: list[BaseException] = field(default_factory=list)
-    sent: list[tuple[int, str]] = field(default_factory=list)
-    calls: int = 0
-
-    async def __call__(self, chat_id: int, text: str) -> None:
-        self.calls += 1
-        if self.faults:
-            raise self.faults.pop(0)
-        self.sent.append((chat_id, text))
+FakeTelegram = fakes.FakeTelegram

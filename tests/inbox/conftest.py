@@ -24,6 +24,7 @@ from storage.db import unit_of_work
 from storage.models import OutboxEntry, Submission
 from storage.staff import StaffAccount, add_staff, complete_setup
 from storage.units import default_directory
+from tests import fakes
 
 PASSWORD = "korrekt hest batteri stift"
 GULEN = "gulen-koordinerande-eining"
@@ -39,17 +40,8 @@ ANSWERS = {
 NOT_SHARED = Step.ASK_WHAT_FIRST
 
 
-class Clock:
+class Clock(fakes.Clock):
     """The inbox's clock in TestClient tests: it moves only when told."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture

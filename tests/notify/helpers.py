@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -36,6 +36,7 @@ from storage.db import unit_of_work
 from storage.models import Submission
 from storage.staff import StaffAccount, add_staff
 from storage.units import UnitsDirectory, default_directory
+from tests import fakes
 
 CANARY = "KANARIFUGL9N"
 SECRETS = (CANARY, "912 34 567", "Áile", "Đuŋŋá")
@@ -137,32 +138,13 @@ def expected_status(citizen: Citizen, status: str, changed_at: datetime | None) 
 
 
 @dataclass
-class Clock:
+class Clock(fakes.Clock):
     now: datetime = ACK_AT + timedelta(seconds=30)
 
-    def __call__(self) -> datetime:
-        return self.now
 
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
-
-@dataclass
-class FakeTelegram:
-    """Stands in for bot.send_message: raises the queued faults first, then sends."""
-
-    faults: list[BaseException] = field(default_factory=list)
-    sent: list[tuple[int, str]] = field(default_factory=list)
-    calls: int = 0
-
-    async def __call__(self, chat_id: int, text: str) -> None:
-        self.calls += 1
-        if self.faults:
-            raise self.faults.pop(0)
-        self.sent.append((chat_id, text))
-
+class FakeTelegram(fakes.FakeTelegram):
     def to(self, citizen: Citizen) -> list[str]:
-        return [text for chat_id, text in self.sent if chat_id == int(citizen.chat_id)]
+        return self.to_chat(citizen.chat_id)
 
 
 def notifier(engine: Engine, telegram: FakeTelegram | None, clock: Clock,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Text, column, select, table
@@ -20,6 +20,7 @@ from dialogs.machine import Dialog
 from dialogs.steps import QUESTION_STEPS, Step
 from storage.crypto import EncryptedText, active_keyring
 from storage.units import default_router
+from tests import fakes
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -46,14 +47,8 @@ PLAIN = {
 
 
 @dataclass
-class Clock:
+class Clock(fakes.Clock):
     now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def runner_for(engine: Engine, clock: Clock, *, draft_days: int = 30,
