@@ -3,7 +3,8 @@
 Every handler hands its update to `TelegramConversations.receive` with a `decide`: what the update
 means for the screen the person has. Claiming the update (a second delivery stops there), reading
 the screen, deciding and the dialog turn are one unit of work under the chat's lock, run in a
-thread; the replies are sent after its commit. Nothing here logs what a person wrote.
+thread; the replies are sent after its commit. The copy of a sent draft is made and sent after
+that, in a task of its own, outside the chat's lock. Nothing here logs what a person wrote.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -56,6 +58,10 @@ def contact_number(phone: str) -> str:
 class ChatHandlers:
     def __init__(self, conversations: TelegramConversations) -> None:
         self.conversations = conversations
+        # Copies being made and sent, held so none is dropped unawaited; one thread makes them,
+        # so a burst of sent drafts does not take every worker thread the turns need.
+        self.copies: set[asyncio.Task[None]] = set()
+        self._copy_maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draft-copy")
 
     def register(self, app: Application) -> None:
         """The handler table, in the order PTB tries it."""
@@ -193,9 +199,36 @@ class ChatHandlers:
         await replies.show(context.bot, chat.id, turn,
                            phone_keyboard_shown=screen.asks_for_phone)
         if screen.step is Step.REVIEW and turn.step is Step.SENT:
-            copy = await asyncio.to_thread(self.conversations.copy_of_sent_draft, str(chat.id))
+            self.send_copy_later(update, context, chat.id)
+
+    def send_copy_later(self, update: Update, context: Context, chat_id: int) -> None:
+        """The receipt is shown; the PDF copy (100-200 ms to make) follows without holding the
+        chat's lock. The turn was committed, so a second sending cannot happen meanwhile."""
+        coroutine = self.send_copy(context, chat_id)
+        application = context.application
+        # A running application awaits its tasks when it stops; one merely initialized (tests,
+        # the bench) does not, and warns: there the set below is what holds the task.
+        task = (application.create_task(coroutine, update=update, name="draft-copy")
+                if application.running else asyncio.create_task(coroutine, name="draft-copy"))
+        self.copies.add(task)
+        task.add_done_callback(self.copies.discard)
+
+    async def send_copy(self, context: Context, chat_id: int) -> None:
+        """Make and send the copy; a failure is logged by its type only, never its content."""
+        try:
+            copy = await asyncio.get_running_loop().run_in_executor(
+                self._copy_maker, self.conversations.copy_of_sent_draft, str(chat_id))
             if copy is not None:
-                await replies.send_copy(context.bot, chat.id, copy)
+                await replies.send_copy(context.bot, chat_id, copy)
+        except Forbidden as error:
+            log.info("a chat has blocked the bot or left: %s", type(error).__name__)
+        except Exception as error:  # in a task, an error not logged here would go unseen
+            log.warning("the copy of a sent draft was not sent: %s", type(error).__name__)
+
+    async def copies_sent(self) -> None:
+        """Wait for the copies under way (tests; shutting down)."""
+        while self.copies:
+            await asyncio.gather(*self.copies, return_exceptions=True)
 
     async def show_my_data(self, context: Context, chat_id: int, screen: Screen,
                            turn: Turn) -> None:

@@ -21,6 +21,8 @@ from telegram.error import NetworkError, TimedOut
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
+from bot.telegram.handlers import ChatHandlers
+
 BOT = {"id": 123456, "is_bot": True, "first_name": "Din plan", "username": "DinPlanBot",
        "can_join_groups": True, "can_read_all_group_messages": False,
        "supports_inline_queries": False}
@@ -179,9 +181,11 @@ class Person:
         return {"update_id": next_update_id(), "message": self.message(**fields)}
 
     async def deliver(self, data: dict[str, Any]) -> list[Call]:
-        """Telegram delivers one update; the calls the bot made while handling it."""
+        """Telegram delivers one update; the calls the bot made while handling it, and in the
+        tasks it started for it (the copy of a sent draft)."""
         self.request.take()
         await self.app.process_update(Update.de_json(data, self.app.bot))
+        await copies_sent(self.app)
         return self.request.take()
 
     async def write(self, text: str) -> list[Call]:
@@ -220,6 +224,16 @@ class Person:
 
     async def press(self, label: str, *, message_id: int | None = None) -> list[Call]:
         return await self.deliver(self.press_update(label, message_id=message_id))
+
+
+async def copies_sent(app: Application) -> None:  # type: ignore[type-arg]
+    """Wait for the copies of sent drafts the bot's handlers are still making and sending."""
+    for handlers in app.handlers.values():
+        for handler in handlers:
+            owner = getattr(handler.callback, "__self__", None)
+            if isinstance(owner, ChatHandlers):
+                await owner.copies_sent()
+                return
 
 
 def texts(calls: list[Call]) -> str:

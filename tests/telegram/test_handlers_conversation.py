@@ -3,16 +3,23 @@ API that answers from memory, and a real SQLite database."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
+from telegram import Update
 
+from bot.telegram.conversation import TelegramConversations
+from bot.telegram.documents import DraftCopy
 from bot.telegram.keyboards import MAX_CALLBACK_DATA, ButtonPress
 from dialogs.draft import Language
 from dialogs.inputs import normalize_phone
@@ -21,7 +28,7 @@ from storage.db import unit_of_work
 from storage.exports.pdf import printable
 from storage.models import Submission
 from tests.telegram.lines import label, say
-from tests.telegram.offline import OfflineRequest, Person, texts
+from tests.telegram.offline import OfflineRequest, Person, copies_sent, texts
 from tests.telegram.walk import (
     QUESTIONS,
     route_in_bergen,
@@ -134,6 +141,61 @@ async def test_whole_conversation_ends_with_receipt_and_own_copy(
     assert "KariNordmann" in copy
     assert "VurderingskontoretFana–Ytrebygda" in copy
     assert document.params["caption"] == say("nb", "telegram.document.caption")
+
+
+async def test_the_copy_is_made_outside_the_chats_turn(
+        person: Callable[..., Person], offline: OfflineRequest, sqlite_engine: Engine,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receipt ends the sending update; the chat's next update need not wait for the PDF."""
+    kari = person(language_code="nb")
+    await to_review(kari, "nb")
+    making = threading.Event()
+    release = threading.Event()
+    make_copy = TelegramConversations.copy_of_sent_draft
+
+    def slow_copy(self: TelegramConversations, chat_id: str) -> DraftCopy | None:
+        making.set()
+        assert release.wait(10)
+        return make_copy(self, chat_id)
+    monkeypatch.setattr(TelegramConversations, "copy_of_sent_draft", slow_copy)
+    app = kari.app
+    offline.take()
+    send = Update.de_json(kari.press_update(label("nb", "option.send")), app.bot)
+    await app.update_processor.process_update(send, app.process_update(send))
+    assert await asyncio.to_thread(making.wait, 10)
+    receipt = offline.take()
+    assert stored(sqlite_engine, kari.chat_id).step is Step.SENT
+    assert "Vurderingskontoret Fana–Ytrebygda" in texts(receipt)
+    assert not [c for c in receipt if c.endpoint == "sendDocument"]
+    status = Update.de_json(kari.text_update("/status"), app.bot)
+    await asyncio.wait_for(app.update_processor.process_update(status,
+                                                               app.process_update(status)), 10)
+    assert [c.endpoint for c in offline.take()] == ["sendMessage"]  # answered, copy not yet
+    release.set()
+    await copies_sent(app)
+    [document] = offline.take()
+    assert document.endpoint == "sendDocument"
+    assert document.files["document"][0].endswith(".pdf")
+
+
+async def test_a_copy_that_fails_is_logged_by_its_type_only(
+        person: Callable[..., Person], sqlite_engine: Engine,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    kari = person(language_code="nb")
+    await to_review(kari, "nb", first_answer=SAMI_AND_MARKUP)
+
+    def broken(self: TelegramConversations, chat_id: str) -> DraftCopy | None:
+        raise ValueError(SAMI_AND_MARKUP)
+    monkeypatch.setattr(TelegramConversations, "copy_of_sent_draft", broken)
+    with caplog.at_level(logging.WARNING):
+        calls = await kari.press(label("nb", "option.send"))
+    assert stored(sqlite_engine, kari.chat_id).step is Step.SENT
+    assert "Vurderingskontoret Fana–Ytrebygda" in texts(calls)  # the receipt
+    assert not [c for c in calls if c.endpoint == "sendDocument"]
+    [record] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert record.getMessage() == "the copy of a sent draft was not sent: ValueError"
+    assert record.exc_info is None
+    assert "Fet" not in caplog.text
 
 
 async def test_what_the_person_wrote_is_escaped_and_catalog_text_is_not(
