@@ -20,6 +20,7 @@ from bot.runner import DialogRunner
 from storage.db import make_engine
 from storage.migrate import upgrade
 from tests.pg import URL_ENV, Databases, throwaway_cluster
+from tests.telegram.offline import OfflineRequest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXED_NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
@@ -92,3 +93,19 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def runner(engine: Engine) -> DialogRunner:
     return DialogRunner(engine, clock=lambda: FIXED_NOW)
+
+
+# The bot's handler-level tests (tests/telegram, tests/notify): SQLite and an in-memory Bot API.
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """The transport's tests need a real database, not both engines: SQLite is enough."""
+    url = f"sqlite:///{tmp_path / 'telegram.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def offline() -> OfflineRequest:
+    return OfflineRequest()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import shutil
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +22,6 @@ from bot.delivery import DeliveryWorker
 from bot.notifier import Notifier, notice_text
 from bot.runner import DialogRunner
 from bot.telegram.app import build_application
-from bot.telegram.config import TelegramConfig
 from bot.telegram.conversation import CHANNEL
 from bot.telegram.keyboards import ButtonPress
 from bot.telegram.retrying import PatientRateLimiter
@@ -30,32 +29,15 @@ from dialogs.draft import Language
 from dialogs.render import message
 from dialogs.steps import QUESTION_STEPS, Step
 from storage.conversations import load_conversation
-from storage.db import make_engine, unit_of_work
-from storage.migrate import upgrade
+from storage.db import unit_of_work
 from storage.settings import Settings
 from storage.units import default_directory
 from tests.notify.helpers import ACK_AT, SECRETS, UNIT_NAME, acknowledge, staff_member
 from tests.telegram.lines import say
-from tests.telegram.offline import TOKEN, Call, OfflineRequest, Person, texts
+from tests.telegram.offline import OFFLINE, Call, OfflineRequest, Person, texts
 
-OFFLINE = TelegramConfig(token=TOKEN, base_url="http://bot-api.invalid/bot",
-                         base_file_url="http://bot-api.invalid/file/bot", webhook=None)
 INTERVAL = 7
 ANSWER = f"Ho er sta og glad i folk {SECRETS[0]} – áčđŋšŧž"
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'telegram.sqlite3'}"
-    upgrade(url)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def offline() -> OfflineRequest:
-    return OfflineRequest()
 
 
 @pytest.fixture

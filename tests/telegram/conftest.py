@@ -18,10 +18,7 @@ from telegram.ext import Application
 
 from bot.runner import DialogRunner
 from bot.telegram.app import build_application
-from bot.telegram.config import TelegramConfig
 from bot.telegram.retrying import PatientRateLimiter
-from storage.db import make_engine
-from storage.migrate import upgrade
 from tests.telegram.emulator import (
     Bots,
     Emulator,
@@ -31,25 +28,7 @@ from tests.telegram.emulator import (
     start_emulator,
     stop,
 )
-from tests.telegram.offline import TOKEN, OfflineRequest, Person
-
-OFFLINE = TelegramConfig(token=TOKEN, base_url="http://bot-api.invalid/bot",
-                         base_file_url="http://bot-api.invalid/file/bot", webhook=None)
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    """The transport's tests need a real database, not both engines: SQLite is enough."""
-    url = f"sqlite:///{tmp_path / 'telegram.sqlite3'}"
-    upgrade(url)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def offline() -> OfflineRequest:
-    return OfflineRequest()
+from tests.telegram.offline import OFFLINE, OfflineRequest, Person
 
 
 @pytest.fixture

@@ -21,12 +21,16 @@ from telegram.error import NetworkError, TimedOut
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
+from bot.telegram.config import TelegramConfig
 from bot.telegram.handlers import ChatHandlers
 
 BOT = {"id": 123456, "is_bot": True, "first_name": "Din plan", "username": "DinPlanBot",
        "can_join_groups": True, "can_read_all_group_messages": False,
        "supports_inline_queries": False}
 TOKEN = "123456:TEST-offline-token"
+# A configuration whose Bot API is the in-memory OfflineRequest; the URLs are never reached.
+OFFLINE = TelegramConfig(token=TOKEN, base_url="http://bot-api.invalid/bot",
+                         base_file_url="http://bot-api.invalid/file/bot", webhook=None)
 
 Scripted = BaseException | tuple[int, dict[str, Any]]
 
