@@ -10,7 +10,6 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -18,7 +17,7 @@ from dialogs import choices as c
 from dialogs.draft import Language, Role
 from dialogs.events import Label
 from dialogs.municipalities import by_number
-from dialogs.review import format_reference, reach_time_value, title
+from dialogs.review import NORWAY, format_reference, reach_time_value, title
 from dialogs.steps import QUESTION_STEPS
 from storage import staff as staff_store
 from storage.exports import DraftDocument, bundle, from_json, to_json, to_pdf
@@ -26,7 +25,6 @@ from storage.models import DeliveredRequest
 from storage.staff import RequestStatus, StaffAccount
 from storage.units import TARGET_GROUP_LABELS, TargetGroup, default_directory
 
-OSLO = ZoneInfo("Europe/Oslo")
 STATUSES = tuple(s.value for s in RequestStatus)
 
 
@@ -36,7 +34,7 @@ def unit_name(unit_id: str, language: Language) -> str:
 
 
 def _today(now: datetime) -> date:
-    return now.astimezone(OSLO).date()
+    return now.astimezone(NORWAY).date()
 
 
 @dataclass(frozen=True)

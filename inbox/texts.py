@@ -8,14 +8,12 @@ services, question titles) are reused from `dialogs.messages`.
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 
 from dialogs.messages import MESSAGES, catalog, text
+from dialogs.review import NORWAY
 from locales import translate
-
-OSLO = ZoneInfo("Europe/Oslo")
 
 INBOX_MESSAGES = catalog(
     text('inbox.title', 'Din plan – requests to the coordinating unit'),
@@ -147,14 +145,14 @@ class Texts:
 
     def long_date(self, value: date | datetime) -> str:
         if isinstance(value, datetime):
-            value = value.astimezone(OSLO).date()
+            value = value.astimezone(NORWAY).date()
         return format_date(value, format="long", locale=self.language)
 
     def short_date(self, value: date | datetime) -> str:
         if isinstance(value, datetime):
-            value = value.astimezone(OSLO).date()
+            value = value.astimezone(NORWAY).date()
         return format_date(value, format="short", locale=self.language)
 
     def moment(self, value: datetime) -> str:
-        return format_datetime(value.astimezone(OSLO), format="short", tzinfo=OSLO,
+        return format_datetime(value.astimezone(NORWAY), format="short", tzinfo=NORWAY,
                                locale=self.language)

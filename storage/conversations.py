@@ -41,7 +41,7 @@ def _opt(enum: type[E], value: str | None) -> E | None:
     return enum(value) if value is not None else None
 
 
-def _draft_from_rows(row: StoredDraft, answers: list[StoredAnswer]) -> DraftPlan:
+def draft_from_rows(row: StoredDraft, answers: list[StoredAnswer]) -> DraftPlan:
     return DraftPlan(
         role=_opt(Role, row.role),
         person_name=row.person_name,
@@ -73,7 +73,7 @@ def load_conversation(session: Session, *, channel: str, chat_id: str) -> Conver
         if draft_row is not None:
             answers = list(session.exec(
                 select(StoredAnswer).where(StoredAnswer.draft_id == draft_row.id)))
-            draft = _draft_from_rows(draft_row, answers)
+            draft = draft_from_rows(draft_row, answers)
     latest = session.exec(
         select(Submission).where(Submission.conversation_id == row.id)
         .order_by(col(Submission.submitted_at).desc(), col(Submission.id).desc())

@@ -288,7 +288,7 @@ class PersonalData:
 def export_person(session: Session, *, channel: str, chat_id: str, now: datetime | None = None,
                   draft_retention_days: int = 30) -> PersonalData | None:
     """Everything stored about this chat; None if nothing is."""
-    from storage.conversations import _draft_from_rows
+    from storage.conversations import draft_from_rows
 
     row = _find(session, channel, chat_id)
     if row is None:
@@ -314,7 +314,7 @@ def export_person(session: Session, *, channel: str, chat_id: str, now: datetime
                       for e in entries))
         started = utc(draft_row.created_at)
         kept.append(KeptDraft(
-            _draft_from_rows(draft_row, answers), started, utc(draft_row.updated_at), request,
+            draft_from_rows(draft_row, answers), started, utc(draft_row.updated_at), request,
             None if request else started + timedelta(days=draft_retention_days)))
     return PersonalData(
         channel=channel, chat_id=chat_id, exported_at=now or utcnow(),

@@ -15,7 +15,7 @@ from bot.telegram.formatting import escape
 from dialogs.draft import Conversation
 from dialogs.events import Reply
 from dialogs.render import render
-from dialogs.review import format_reference, review_lines
+from dialogs.review import format_reference, local_date, review_lines
 from storage.exports import DraftDocument, from_conversation
 from storage.units import RoutingStatus, UnitsDirectory, default_directory, route
 
@@ -61,6 +61,6 @@ def _text(conv: Conversation, reference: str) -> bytes:
     assert conv.submission is not None
     language = conv.language
     heading = render(language, Reply("telegram.document.heading", {
-        "reference": reference, "sent_on": conv.submission.submitted_at.date()})).text
+        "reference": reference, "sent_on": local_date(conv.submission.submitted_at)})).text
     lines = [render(language, reply).text for reply in review_lines(conv.draft)]
     return ("\n\n".join([heading, *lines]) + "\n").encode("utf-8")

@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from enum import Enum, StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -30,9 +29,9 @@ from dialogs.draft import (
 from dialogs.municipalities import by_number
 from dialogs.reference import normalize_reference
 from dialogs.render import message
-from dialogs.review import add_one_month, title
+from dialogs.review import add_one_month, local_date, title
 from dialogs.steps import QUESTION_STEPS, Step
-from storage.conversations import _draft_from_rows
+from storage.conversations import draft_from_rows
 from storage.models import (
     OutboxEntry,
     StoredAnswer,
@@ -43,7 +42,6 @@ from storage.models import (
 
 FORMAT = "dinplan-draft"
 FORMAT_VERSION = 1
-OSLO = ZoneInfo("Europe/Oslo")
 
 
 class Copy(StrEnum):
@@ -58,7 +56,7 @@ def utc(moment: datetime) -> datetime:
 
 def sent_on(submitted_at: datetime) -> date:
     """The day a request was sent, in Norway (a request sent at 00:30 is sent that day)."""
-    return utc(submitted_at).astimezone(OSLO).date()
+    return local_date(submitted_at)
 
 
 def answer_deadline(submitted_at: datetime) -> date:
@@ -123,7 +121,7 @@ def load_document(session: Session, *, reference: str) -> DraftDocument | None:
         col(OutboxEntry.submission_id) == submission.id).order_by(col(OutboxEntry.id))).first()
     language = Language(conversation.language) if conversation and conversation.language \
         else Language.BOKMAL
-    draft = _draft_from_rows(draft_row, answers)
+    draft = draft_from_rows(draft_row, answers)
     draft.municipality_number = submission.municipality_number or draft.municipality_number
     return DraftDocument(
         draft=draft, language=language, reference=submission.reference,
