@@ -3,7 +3,7 @@
 The lines are the dialog's review lines (`dialogs.review.review_lines`, rendered by
 `dialogs.render`), so the PDF says what the person saw before sending; headings and the few
 lines only a document needs come from the catalogs too (storage/texts.py). The font is DejaVu Sans
-(Debian's fonts-dejavu-core), embedded, so Norwegian, Sami letters and many symbols print;
+(storage/exports/fonts.py), embedded, so Norwegian, Sami letters and many symbols print;
 a character the font lacks prints as "�" instead of vanishing or failing.
 """
 
@@ -12,11 +12,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Literal
 
-from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -28,10 +25,12 @@ from dialogs.render import message, render
 from dialogs.review import format_reference, review_lines
 from dialogs.steps import QUESTION_STEPS
 from storage.exports.document import Copy, DraftDocument
+from storage.exports.fonts import FontMissingError, FontSet, fonts_for, full_fonts
 from storage.units import TARGET_GROUP_LABELS, TargetGroup, UnitsDirectory
 
-FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
-REGULAR, BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"
+__all__ = ["REPLACEMENT", "Block", "FontMissingError", "blocks", "printable", "render_pdf",
+           "to_pdf"]
+
 REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 
 Kind = Literal["title", "note", "heading", "line"]
@@ -43,29 +42,10 @@ class Block:
     text: str
 
 
-class FontMissingError(RuntimeError):
-    """The PDF font is not installed (Debian: fonts-dejavu-core, see .ci/system-deps)."""
-
-
-def font_path(name: str) -> Path:
-    for folder in FONT_DIRS:
-        if (folder / name).is_file():
-            return folder / name
-    raise FontMissingError(f"{name} not found in {', '.join(map(str, FONT_DIRS))}; "
-                           "install the Debian package fonts-dejavu-core")
-
-
-@cache
-def _covered() -> frozenset[int]:
-    """Code points both fonts can draw."""
-    maps = [TTFont(font_path(name), lazy=True).getBestCmap() for name in (REGULAR, BOLD)]
-    return frozenset(maps[0]) & frozenset(maps[1])
-
-
 def printable(text: str) -> str:
     """Text the font can draw: invisible format characters (emoji joiners, variation selectors,
     skin tones) and control characters go, anything else the font lacks becomes "�"."""
-    covered = _covered()
+    covered = full_fonts().covered
     out = []
     for char in unicodedata.normalize("NFC", text):
         if char == "\n":
@@ -172,11 +152,11 @@ def blocks(document: DraftDocument, directory: UnitsDirectory | None = None) -> 
 
 
 class _Pdf(FPDF):
-    def __init__(self, language: Language) -> None:
+    def __init__(self, language: Language, fonts: FontSet) -> None:
         super().__init__(format="A4")
         self.language = language
-        self.add_font("DejaVu", "", str(font_path(REGULAR)))
-        self.add_font("DejaVu", "B", str(font_path(BOLD)))
+        self.add_font("DejaVu", "", str(fonts.regular))
+        self.add_font("DejaVu", "B", str(fonts.bold))
         self.set_margins(20, 18, 20)
         self.set_auto_page_break(auto=True, margin=18)
 
@@ -197,18 +177,58 @@ _STYLE: dict[Kind, tuple[str, float, float, float]] = {
 }
 
 
+def wrapped(pdf: FPDF, text: str, width: float) -> list[str]:
+    """`text` broken into lines no wider than `width` in the current font: at spaces, and
+    inside a word only when the word alone is too wide.
+
+    fpdf2's multi_cell measures the whole line again for every character it adds, which made
+    line breaking most of a PDF's time; this measures each word once.
+    """
+    space = pdf.get_string_width(" ")
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line, line_width = "", 0.0
+        for word in paragraph.split(" "):
+            word_width = pdf.get_string_width(word)
+            if line and line_width + space + word_width <= width:
+                line, line_width = f"{line} {word}", line_width + space + word_width
+                continue
+            if line:
+                lines.append(line)
+            line, line_width = word, word_width
+            while line_width > width and len(line) > 1:
+                head, line = _split_word(pdf, line, width)
+                lines.append(head)
+                line_width = pdf.get_string_width(line)
+        lines.append(line)
+    return lines
+
+
+def _split_word(pdf: FPDF, word: str, width: float) -> tuple[str, str]:
+    """The longest start of `word` that fits (at least one character), and the rest."""
+    used = 0.0
+    for index, char in enumerate(word):
+        used += pdf.get_string_width(char)
+        if used > width:
+            return word[:max(index, 1)], word[max(index, 1):]
+    return word, ""
+
+
 def render_pdf(items: Iterable[Block], language: Language) -> bytes:
-    pdf = _Pdf(language)
-    pdf.set_title(printable(message(language, "document.title")))
+    title = printable(message(language, "document.title"))
+    texts = [(block.kind, printable(block.text)) for block in items]
+    pdf = _Pdf(language, fonts_for([title, *(text for _kind, text in texts)]))
+    pdf.set_title(title)
     pdf.set_lang(language.value)
     pdf.set_creator("Din plan")
     pdf.add_page()
-    for block in items:
-        style, size, height, before = _STYLE[block.kind]
+    width = pdf.epw - 0.01  # a hair less than the page: rounding never overflows a line
+    for kind, text in texts:
+        style, size, height, before = _STYLE[kind]
         pdf.set_font("DejaVu", style, size)
         pdf.ln(before)
-        pdf.multi_cell(0, height, printable(block.text), align="L", new_x=XPos.LMARGIN,
-                       new_y=YPos.NEXT)
+        for line in wrapped(pdf, text, width):
+            pdf.cell(0, height, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
 
 

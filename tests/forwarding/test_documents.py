@@ -128,7 +128,9 @@ def test_emoji_and_very_long_answers_print_or_show_a_mark(shipped: UnitsDirector
     assert "😀" in text  # DejaVu Sans has it
     assert REPLACEMENT in text  # 👍 it has not: a visible mark instead of nothing
     assert flat(long_word) in flat(text)
-    assert flat(text).count("langtekst") == 1500
+    # pdftotext puts each page's footer where the page ends, maybe inside "lang tekst".
+    body = re.sub(r"Side \d+ av \d+", "", text)
+    assert flat(body).count("langtekst") == 1500
     assert "Side 3 av" in text or "Side 4 av" in text
     assert printable("a\u200db\ufe0fc\x07") == "abc"
 
