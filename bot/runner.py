@@ -27,7 +27,7 @@ from dialogs.machine import Dialog
 from dialogs.prompts import prompt_for
 from dialogs.render import Escape, RenderedReply, render
 from dialogs.steps import Step
-from storage.conversations import load_conversation, save_conversation
+from storage.conversations import StoredState, load_turn, save_turn
 from storage.db import unit_of_work
 from storage.locks import lock_conversation
 from storage.models import utcnow
@@ -76,7 +76,7 @@ class TurnScope:
                  ) -> None:
         self._runner, self._session = runner, session
         self.channel, self.chat_id = channel, chat_id
-        self.conversation = load_conversation(session, channel=channel, chat_id=chat_id)
+        self.conversation, self._stored = load_turn(session, channel=channel, chat_id=chat_id)
         self.handled = False
 
     def handle(self, event: Event, language: Language | None = None) -> Turn:
@@ -84,15 +84,16 @@ class TurnScope:
         conv = self._use()
         if conv.language is None and language is not None and conv.step is Step.CHOOSE_LANGUAGE:
             conv.language = language
-        return self._runner._handle_in(self._session, self.channel, self.chat_id, conv, event)
+        return self._runner._handle_in(self._session, self._stored, self.channel, self.chat_id,
+                                       conv, event)
 
     def open(self, language: Language | None = None) -> Turn:
         """The person opens the chat: a known language starts at once, else welcome (back)."""
         conv = self._use()
         if conv.language is None and language is not None and conv.step is Step.CHOOSE_LANGUAGE:
             conv.language = language
-            return self._runner._handle_in(self._session, self.channel, self.chat_id, conv,
-                                           CommandEvent(Command.START))
+            return self._runner._handle_in(self._session, self._stored, self.channel,
+                                           self.chat_id, conv, CommandEvent(Command.START))
         return self._runner._render(conv, self._runner.dialog.greet(conv))
 
     def again(self) -> Turn:
@@ -181,12 +182,12 @@ class DialogRunner:
             return self.failed(language)
         return None if isinstance(turn, AlreadyHandled) else turn
 
-    def _handle_in(self, session: Session, channel: str, chat_id: str, conv: Conversation,
-                   event: Event) -> Turn:
+    def _handle_in(self, session: Session, stored: StoredState, channel: str, chat_id: str,
+                   conv: Conversation, event: Event) -> Turn:
         language_before = conv.language
         outcome = self.dialog.handle(conv, event, self.clock())
-        save_conversation(session, channel=channel, chat_id=chat_id, conv=conv,
-                          effects=outcome.effects, now=self.clock())
+        save_turn(session, stored, channel=channel, chat_id=chat_id, conv=conv,
+                  effects=outcome.effects, now=self.clock())
         # An erasure's goodbye is said in the language the person was using.
         shown_in = conv.language or language_before
         return self._render(conv, outcome, shown_in)

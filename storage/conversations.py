@@ -1,14 +1,22 @@
-"""Loading and saving a conversation and its draft plan: the only code that writes them."""
+"""Loading and saving a conversation and its draft plan: the only code that writes them.
+
+A turn loads its chat with two statements (the conversation with its draft and latest
+submission, then the answers) and saves with SQLAlchemy Core, writing only the columns and
+answers that changed since the load (`StoredState`): the ORM's unit of work re-read and
+re-flushed every row and was most of a turn's time (bench/findings.md).
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import delete
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.engine import CursorResult, RowMapping
+from sqlmodel import Session, SQLModel
 
 from dialogs.draft import (
     Answer,
@@ -31,69 +39,162 @@ from storage.units import RoutingStatus, default_directory, route
 
 E = TypeVar("E", bound=Enum)
 
-def _find(session: Session, channel: str, chat_id: str) -> StoredConversation | None:
-    return session.exec(select(StoredConversation).where(
-        StoredConversation.channel == channel, StoredConversation.chat_id == chat_id,
-    )).first()
+
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined]
+
+
+_CONV, _DRAFT, _ANSWER, _SUBMISSION = (
+    _table(StoredConversation), _table(StoredDraft), _table(StoredAnswer), _table(Submission))
+
+# Draft columns are read with a prefix: the tables share id, created_at and updated_at.
+_DRAFT_COLUMNS = ("role", "person_name", "relation", "basis", "request", "services",
+                  "services_answered", "wishes_coordinator", "coordinator_wish", "contact_name",
+                  "phone", "reach_time", "municipality_number", "target_group", "district")
+_SUBMISSION_COLUMNS = ("reference", "submitted_at", "status", "status_changed_at", "unit_id")
+_LATEST_SUBMISSION = (
+    select(_SUBMISSION.c.id).where(_SUBMISSION.c.conversation_id == _CONV.c.id)
+    .order_by(_SUBMISSION.c.submitted_at.desc(), _SUBMISSION.c.id.desc()).limit(1)
+    .correlate(_CONV).scalar_subquery())
+_LOAD = (
+    select(_CONV,
+           *[_DRAFT.c[name].label(f"draft_{name}") for name in _DRAFT_COLUMNS],
+           *[_SUBMISSION.c[name].label(f"submission_{name}") for name in _SUBMISSION_COLUMNS],
+           _SUBMISSION.c.id.label("submission_id"))
+    .select_from(_CONV
+                 .outerjoin(_DRAFT, _DRAFT.c.id == _CONV.c.current_draft_id)
+                 .outerjoin(_SUBMISSION, _SUBMISSION.c.id == _LATEST_SUBMISSION))
+    .where(_CONV.c.channel == bindparam("channel"), _CONV.c.chat_id == bindparam("chat_id")))
+_LOAD_ANSWERS = select(_ANSWER.c.id, _ANSWER.c.question, _ANSWER.c.text, _ANSWER.c.shared).where(
+    _ANSWER.c.draft_id == bindparam("draft_id"))
+
+
+@dataclass
+class StoredState:
+    """What a turn loaded: the rows, and their values as loaded, so that saving writes only
+    what changed."""
+
+    conversation_id: int | None = None
+    draft_id: int | None = None
+    conversation: dict[str, Any] = field(default_factory=dict)
+    draft: dict[str, Any] = field(default_factory=dict)
+    answers: dict[str, tuple[int, str | None, bool]] = field(default_factory=dict)
 
 
 def _opt(enum: type[E], value: str | None) -> E | None:
     return enum(value) if value is not None else None
 
 
-def draft_from_rows(row: StoredDraft, answers: list[StoredAnswer]) -> DraftPlan:
+def _draft_plan(values: RowMapping | dict[str, Any], answers: dict[Step, Answer],
+                prefix: str = "") -> DraftPlan:
+    def value(name: str) -> Any:
+        return values[prefix + name]
+
     return DraftPlan(
-        role=_opt(Role, row.role),
-        person_name=row.person_name,
-        relation=_opt(Relation, row.relation),
-        basis=_opt(Basis, row.basis),
-        request=_opt(RequestKind, row.request),
-        answers={Step(a.question): Answer(a.text, a.shared) for a in answers},
-        services=[Service(s) for s in json.loads(row.services)],
-        services_answered=row.services_answered,
-        wishes_coordinator=row.wishes_coordinator,
-        coordinator_wish=row.coordinator_wish,
-        contact_name=row.contact_name,
-        phone=row.phone,
-        reach_time=row.reach_time,
-        municipality_number=row.municipality_number,
-        target_group=row.target_group,
-        district=row.district,
+        role=_opt(Role, value("role")),
+        person_name=value("person_name"),
+        relation=_opt(Relation, value("relation")),
+        basis=_opt(Basis, value("basis")),
+        request=_opt(RequestKind, value("request")),
+        answers=answers,
+        services=[Service(s) for s in json.loads(value("services"))],
+        services_answered=value("services_answered"),
+        wishes_coordinator=value("wishes_coordinator"),
+        coordinator_wish=value("coordinator_wish"),
+        contact_name=value("contact_name"),
+        phone=value("phone"),
+        reach_time=value("reach_time"),
+        municipality_number=value("municipality_number"),
+        target_group=value("target_group"),
+        district=value("district"),
     )
+
+
+def draft_from_rows(row: StoredDraft, answers: list[StoredAnswer]) -> DraftPlan:
+    return _draft_plan(row.model_dump(),
+                       {Step(a.question): Answer(a.text, a.shared) for a in answers})
+
+
+def _conversation_values(conv: Conversation) -> dict[str, Any]:
+    """The conversation row's columns that follow the dialog."""
+    return {
+        "step": conv.step.value,
+        "language": conv.language.value if conv.language else None,
+        "history": json.dumps([s.value for s in conv.history]),
+        "return_to": conv.return_to.value if conv.return_to else None,
+        "editing": conv.editing,
+        "reached_review": conv.reached_review,
+        "turn": conv.turn,
+        "municipality_suggestions": json.dumps(conv.municipality_suggestions),
+        "consented_at": conv.consented_at,
+        "consent_version": conv.consent_version,
+        "wants_reminder": conv.wants_reminder,
+        "declined_at": conv.declined_at,
+    }
+
+
+def _draft_values(draft: DraftPlan) -> dict[str, Any]:
+    """The draft row's columns (the answers have their own rows)."""
+    return {
+        "role": draft.role.value if draft.role else None,
+        "person_name": draft.person_name,
+        "relation": draft.relation.value if draft.relation else None,
+        "basis": draft.basis.value if draft.basis else None,
+        "request": draft.request.value if draft.request else None,
+        "services": json.dumps([s.value for s in draft.services]),
+        "services_answered": draft.services_answered,
+        "wishes_coordinator": draft.wishes_coordinator,
+        "coordinator_wish": draft.coordinator_wish,
+        "contact_name": draft.contact_name,
+        "phone": draft.phone,
+        "reach_time": draft.reach_time,
+        "municipality_number": draft.municipality_number,
+        "target_group": draft.target_group,
+        "district": draft.district,
+    }
+
+
+def load_turn(session: Session, *, channel: str, chat_id: str,
+              ) -> tuple[Conversation, StoredState]:
+    """The stored conversation of this chat (a new one if none: not stored until saved), and
+    what `save_turn` needs to store it again."""
+    row = session.execute(_LOAD, {"channel": channel, "chat_id": chat_id}).mappings().first()
+    if row is None:
+        return Conversation(), StoredState()
+    draft, answers = DraftPlan(), {}
+    draft_id = row["current_draft_id"] if row["draft_services"] is not None else None
+    if draft_id is not None:
+        answers = {question: (answer_id, text, shared) for answer_id, question, text, shared
+                   in session.execute(_LOAD_ANSWERS, {"draft_id": draft_id})}
+        draft = _draft_plan(row, {Step(q): Answer(text, shared)
+                                  for q, (_id, text, shared) in answers.items()}, "draft_")
+    language = _opt(Language, row["language"])
+    conv = Conversation(
+        step=Step(row["step"]),
+        language=language,
+        history=[Step(s) for s in json.loads(row["history"])],
+        return_to=_opt(Step, row["return_to"]),
+        editing=row["editing"],
+        reached_review=row["reached_review"],
+        consented_at=row["consented_at"],
+        consent_version=row["consent_version"],
+        wants_reminder=row["wants_reminder"],
+        declined_at=row["declined_at"],
+        turn=row["turn"],
+        municipality_suggestions=json.loads(row["municipality_suggestions"]),
+        draft=draft,
+        submission=_submission_info(row, language) if row["submission_id"] else None,
+    )
+    state = StoredState(conversation_id=row["id"], draft_id=draft_id,
+                        conversation=_conversation_values(conv),
+                        draft=_draft_values(draft) if draft_id is not None else {},
+                        answers=answers)
+    return conv, state
 
 
 def load_conversation(session: Session, *, channel: str, chat_id: str) -> Conversation:
     """The stored conversation of this chat, or a new one (not stored until saved)."""
-    row = _find(session, channel, chat_id)
-    if row is None:
-        return Conversation()
-    draft = DraftPlan()
-    if row.current_draft_id is not None:
-        draft_row = session.get(StoredDraft, row.current_draft_id)
-        if draft_row is not None:
-            answers = list(session.exec(
-                select(StoredAnswer).where(StoredAnswer.draft_id == draft_row.id)))
-            draft = draft_from_rows(draft_row, answers)
-    latest = session.exec(
-        select(Submission).where(Submission.conversation_id == row.id)
-        .order_by(col(Submission.submitted_at).desc(), col(Submission.id).desc())
-    ).first()
-    return Conversation(
-        step=Step(row.step),
-        language=_opt(Language, row.language),
-        history=[Step(s) for s in json.loads(row.history)],
-        return_to=_opt(Step, row.return_to),
-        editing=row.editing,
-        reached_review=row.reached_review,
-        consented_at=row.consented_at,
-        consent_version=row.consent_version,
-        wants_reminder=row.wants_reminder,
-        declined_at=row.declined_at,
-        turn=row.turn,
-        municipality_suggestions=json.loads(row.municipality_suggestions),
-        draft=draft,
-        submission=_submission_info(latest, _opt(Language, row.language)) if latest else None,
-    )
+    return load_turn(session, channel=channel, chat_id=chat_id)[0]
 
 
 def erase_conversation(session: Session, *, channel: str, chat_id: str,
@@ -106,91 +207,101 @@ def erase_conversation(session: Session, *, channel: str, chat_id: str,
 
 
 def _discard_draft(session: Session, draft_id: int) -> None:
-    if session.exec(select(Submission.id).where(Submission.draft_id == draft_id)).first():
+    if session.execute(select(_SUBMISSION.c.id).where(_SUBMISSION.c.draft_id == draft_id)
+                       ).first():
         return  # a sent draft is the municipality's record; only /slett removes it
-    session.exec(delete(StoredAnswer).where(col(StoredAnswer.draft_id) == draft_id))
-    session.exec(delete(StoredDraft).where(col(StoredDraft.id) == draft_id))
+    session.execute(delete(_ANSWER).where(_ANSWER.c.draft_id == draft_id))
+    session.execute(delete(_DRAFT).where(_DRAFT.c.id == draft_id))
 
 
-def _write_draft(session: Session, row: StoredDraft, draft: DraftPlan, now: datetime) -> None:
-    row.role = draft.role.value if draft.role else None
-    row.person_name = draft.person_name
-    row.relation = draft.relation.value if draft.relation else None
-    row.basis = draft.basis.value if draft.basis else None
-    row.request = draft.request.value if draft.request else None
-    row.services = json.dumps([s.value for s in draft.services])
-    row.services_answered = draft.services_answered
-    row.wishes_coordinator = draft.wishes_coordinator
-    row.coordinator_wish = draft.coordinator_wish
-    row.contact_name = draft.contact_name
-    row.phone = draft.phone
-    row.reach_time = draft.reach_time
-    row.municipality_number = draft.municipality_number
-    row.target_group = draft.target_group
-    row.district = draft.district
-    row.updated_at = now
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    stored = {a.question: a for a in session.exec(
-        select(StoredAnswer).where(StoredAnswer.draft_id == row.id))}
-    for step, answer in draft.answers.items():
-        answer_row = stored.get(step.value) or StoredAnswer(draft_id=row.id, question=step.value)
-        if answer_row.id is None or (answer_row.text, answer_row.shared) != (answer.text,
-                                                                               answer.shared):
-            answer_row.text, answer_row.shared = answer.text, answer.shared
-            session.add(answer_row)
+def _insert(session: Session, table: Table, **values: Any) -> int:
+    """Insert one row; its new id."""
+    result = cast(CursorResult[Any], session.execute(insert(table).values(**values)))
+    assert result.inserted_primary_key is not None
+    return int(result.inserted_primary_key[0])
 
 
-def save_conversation(session: Session, *, channel: str, chat_id: str, conv: Conversation,
-                      effects: list[Effect], now: datetime | None = None) -> None:
-    """Store the conversation after one step, carrying out the dialog's effects."""
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in after.items()
+            if name not in before or before[name] != value}
+
+
+def _write_draft(session: Session, state: StoredState, conversation_id: int, draft: DraftPlan,
+                 now: datetime) -> int:
+    """Insert or update the draft row and its answers; the draft's id."""
+    values = _draft_values(draft)
+    answers = {step.value: (answer.text, answer.shared) for step, answer in draft.answers.items()}
+    before = state.answers if state.draft_id is not None else {}
+    new_answers = [question for question in answers if question not in before]
+    changed_answers = [question for question, (answer_id, text, shared) in before.items()
+                       if question in answers and answers[question] != (text, shared)]
+    if state.draft_id is None:
+        draft_id = _insert(session, _DRAFT, conversation_id=conversation_id, created_at=now,
+                           updated_at=now, **values)
+    else:
+        draft_id = state.draft_id
+        changed = _changed(state.draft, values)
+        if changed or new_answers or changed_answers:
+            session.execute(update(_DRAFT).where(_DRAFT.c.id == draft_id)
+                            .values(updated_at=now, **changed))
+    if new_answers:
+        session.execute(insert(_ANSWER), [
+            {"draft_id": draft_id, "question": q, "text": answers[q][0], "shared": answers[q][1]}
+            for q in new_answers])
+    for question in changed_answers:
+        text, shared = answers[question]
+        session.execute(update(_ANSWER).where(_ANSWER.c.id == before[question][0])
+                        .values(text=text, shared=shared))
+    return draft_id
+
+
+def save_turn(session: Session, state: StoredState, *, channel: str, chat_id: str,
+              conv: Conversation, effects: list[Effect], now: datetime | None = None) -> None:
+    """Store the conversation after one step, carrying out the dialog's effects; `state` is
+    what `load_turn` gave for it in this transaction."""
     now = now or utcnow()
     if Effect.ERASE_EVERYTHING in effects:
         erase_conversation(session, channel=channel, chat_id=chat_id, now=now)
         return
-    row = _find(session, channel, chat_id) or StoredConversation(
-        channel=channel, chat_id=chat_id, step=conv.step.value, created_at=now)
+    draft_state = state
     # A cancelled draft goes, and so does one whose consent was withdrawn by declining.
     if (Effect.DISCARD_DRAFT in effects or conv.consented_at is None) \
-            and row.current_draft_id is not None:
-        _discard_draft(session, row.current_draft_id)
-        row.current_draft_id = None
+            and state.draft_id is not None:
+        _discard_draft(session, state.draft_id)
+        draft_state = StoredState()
     if Effect.START_DRAFT in effects:
-        row.current_draft_id = None
-    row.step = conv.step.value
-    row.language = conv.language.value if conv.language else None
-    row.history = json.dumps([s.value for s in conv.history])
-    row.return_to = conv.return_to.value if conv.return_to else None
-    row.editing, row.reached_review, row.turn = conv.editing, conv.reached_review, conv.turn
-    row.municipality_suggestions = json.dumps(conv.municipality_suggestions)
-    row.consented_at, row.consent_version = conv.consented_at, conv.consent_version
-    row.wants_reminder = conv.wants_reminder
-    row.declined_at = conv.declined_at
-    row.updated_at = now
-    session.add(row)
-    session.flush()
+        draft_state = StoredState()
+    values = _conversation_values(conv)
+    if state.conversation_id is None:
+        conversation_id = _insert(session, _CONV, channel=channel, chat_id=chat_id,
+                                  created_at=now, updated_at=now, **values)
+    else:
+        conversation_id = state.conversation_id
+        session.execute(update(_CONV).where(_CONV.c.id == conversation_id).values(
+            updated_at=now, **_changed(state.conversation, values),
+            **({"current_draft_id": None} if draft_state.draft_id != state.draft_id else {})))
     if Effect.WITHDRAW_CONSENT in effects:
-        assert row.id is not None
-        withdraw_consent(session, conversation_id=row.id, channel=channel, now=now)
-        session.refresh(row)
+        withdraw_consent(session, conversation_id=conversation_id, channel=channel, now=now)
     # Nothing of the draft is stored before consent; a decline keeps only that choice.
     if conv.consented_at is None:
         return
-    draft_row = (session.get(StoredDraft, row.current_draft_id)
-                 if row.current_draft_id is not None else None)
-    if draft_row is None:
-        if conv.draft == DraftPlan():
-            return  # no empty draft rows (after a cancel, or before the first answer)
-        assert row.id is not None
-        draft_row = StoredDraft(conversation_id=row.id, created_at=now)
-    _write_draft(session, draft_row, conv.draft, now)
-    row.current_draft_id = draft_row.id
-    session.add(row)
+    if draft_state.draft_id is None and conv.draft == DraftPlan():
+        return  # no empty draft rows (after a cancel, or before the first answer)
+    draft_id = _write_draft(session, draft_state, conversation_id, conv.draft, now)
+    if draft_id != state.draft_id:
+        session.execute(update(_CONV).where(_CONV.c.id == conversation_id)
+                        .values(current_draft_id=draft_id))
     if Effect.SUBMIT in effects and conv.submission is not None:
-        assert row.id is not None
-        assert draft_row.id is not None
-        _submit(session, conv, conversation_id=row.id, draft_id=draft_row.id, now=now)
+        _submit(session, conv, conversation_id=conversation_id, draft_id=draft_id, now=now)
+
+
+def save_conversation(session: Session, *, channel: str, chat_id: str, conv: Conversation,
+                      effects: list[Effect], now: datetime | None = None) -> None:
+    """Store the conversation after one step (for callers that did not load it with
+    `load_turn` in this transaction: what is stored is read first)."""
+    _stored, state = load_turn(session, channel=channel, chat_id=chat_id)
+    save_turn(session, state, channel=channel, chat_id=chat_id, conv=conv, effects=effects,
+              now=now)
 
 
 def _submit(session: Session, conv: Conversation, *, conversation_id: int, draft_id: int,
@@ -217,8 +328,10 @@ def _submit(session: Session, conv: Conversation, *, conversation_id: int, draft
                          target_group=draft.target_group, district=draft.district, now=now)
 
 
-def _submission_info(row: Submission, language: Language | None) -> SubmissionInfo:
-    unit = default_directory().unit(row.unit_id) if row.unit_id else None
-    return SubmissionInfo(row.reference, row.submitted_at, row.status,
-                          status_changed_at=row.status_changed_at,
+def _submission_info(row: RowMapping, language: Language | None) -> SubmissionInfo:
+    unit_id = row["submission_unit_id"]
+    unit = default_directory().unit(unit_id) if unit_id else None
+    return SubmissionInfo(row["submission_reference"], row["submission_submitted_at"],
+                          row["submission_status"],
+                          status_changed_at=row["submission_status_changed_at"],
                           unit_name=unit.name(language) if unit else None)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import MetaData, String, Text
+from sqlalchemy import MetaData, String, Text, event
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -388,3 +388,58 @@ def test_status_reads_the_stored_submission(runner: DialogRunner, engine: Engine
     assert shown in turn.replies[0].text
     assert "28. februar 2026" in turn.replies[0].text
     assert c.SEND.id not in {o.id for reply in turn.replies for o in reply.options}
+
+
+# -- a turn writes only what changed ---------------------------------------------------------------
+
+def _stored_answers(engine: Engine) -> dict[str, tuple[int, str]]:
+    """Each answer's row id and its text as stored (the ciphertext, not decrypted)."""
+    answer = StoredAnswer.__table__  # type: ignore[attr-defined]
+    raw = core_select(answer.c.id, answer.c.question,
+                      answer.c.text.cast(Text).label("stored"))
+    with engine.connect() as connection:
+        return {question: (row_id, stored_text)
+                for row_id, question, stored_text in connection.execute(raw)}
+
+
+def test_an_answer_not_changed_is_not_written_again(runner: DialogRunner,
+                                                    engine: Engine) -> None:
+    play(runner, script()[:FIRST_ANSWERED])
+    before = _stored_answers(engine)[Step.ASK_STRENGTHS.value]
+    play(runner, script()[FIRST_ANSWERED:THIRD_ANSWERED])
+    after = _stored_answers(engine)
+    # Encryption draws a new nonce each time: the same ciphertext means the row was not
+    # rewritten while the next answers were given.
+    assert after[Step.ASK_STRENGTHS.value] == before
+    assert len(after) == 3
+
+
+def test_an_edited_answer_is_updated_in_its_row(runner: DialogRunner, engine: Engine) -> None:
+    play(runner, script())
+    before = _stored_answers(engine)
+    play(runner, ["change", "ask_strengths", "text:Noe nytt"])
+    after = _stored_answers(engine)
+    strengths = Step.ASK_STRENGTHS.value
+    assert after[strengths][0] == before[strengths][0]
+    assert after[strengths][1] != before[strengths][1]
+    assert stored(engine).draft.answers[Step.ASK_STRENGTHS].text == "Noe nytt"
+    unchanged = set(before) - {strengths}
+    assert {q: after[q] for q in unchanged} == {q: before[q] for q in unchanged}
+
+
+def test_a_turn_loads_with_two_statements(runner: DialogRunner, engine: Engine) -> None:
+    """Conversation, draft and latest submission in one SELECT, the answers in another."""
+    play(runner, script()[:THIRD_ANSWERED])
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.lstrip().split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with Session(engine) as session:
+            conv = load_conversation(session, channel=CHANNEL, chat_id=CHAT)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements == ["SELECT", "SELECT"]
+    assert len(conv.draft.answers) == 3

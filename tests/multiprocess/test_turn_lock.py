@@ -168,13 +168,13 @@ CHILD = textwrap.dedent("""
     from storage.db import make_engine
 
     url, bot_id, update_id = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    real = bot.runner.save_conversation
+    real = bot.runner.save_turn
 
     def die(*args, **kwargs):
         real(*args, **kwargs)  # the claim and the turn are written, not committed
         os._exit(9)
 
-    bot.runner.save_conversation = die
+    bot.runner.save_turn = die
     DialogRunner(make_engine(url)).handle("telegram", "4242", UnsupportedEvent(),
                                           update=UpdateKey(bot_id, update_id))
 """)
