@@ -158,14 +158,15 @@ def load_turn(session: Session, *, channel: str, chat_id: str,
               ) -> tuple[Conversation, StoredState]:
     """The stored conversation of this chat (a new one if none: not stored until saved), and
     what `save_turn` needs to store it again."""
-    row = session.execute(_LOAD, {"channel": channel, "chat_id": chat_id}).mappings().first()
+    row = session.connection().execute(
+        _LOAD, {"channel": channel, "chat_id": chat_id}).mappings().first()
     if row is None:
         return Conversation(), StoredState()
     draft, answers = DraftPlan(), {}
     draft_id = row["current_draft_id"] if row["draft_services"] is not None else None
     if draft_id is not None:
         answers = {question: (answer_id, text, shared) for answer_id, question, text, shared
-                   in session.execute(_LOAD_ANSWERS, {"draft_id": draft_id})}
+                   in session.connection().execute(_LOAD_ANSWERS, {"draft_id": draft_id})}
         draft = _draft_plan(row, {Step(q): Answer(text, shared)
                                   for q, (_id, text, shared) in answers.items()}, "draft_")
     language = _opt(Language, row["language"])
@@ -207,16 +208,16 @@ def erase_conversation(session: Session, *, channel: str, chat_id: str,
 
 
 def _discard_draft(session: Session, draft_id: int) -> None:
-    if session.execute(select(_SUBMISSION.c.id).where(_SUBMISSION.c.draft_id == draft_id)
-                       ).first():
+    sent = select(_SUBMISSION.c.id).where(_SUBMISSION.c.draft_id == draft_id)
+    if session.connection().execute(sent).first():
         return  # a sent draft is the municipality's record; only /slett removes it
-    session.execute(delete(_ANSWER).where(_ANSWER.c.draft_id == draft_id))
-    session.execute(delete(_DRAFT).where(_DRAFT.c.id == draft_id))
+    session.connection().execute(delete(_ANSWER).where(_ANSWER.c.draft_id == draft_id))
+    session.connection().execute(delete(_DRAFT).where(_DRAFT.c.id == draft_id))
 
 
 def _insert(session: Session, table: Table, **values: Any) -> int:
     """Insert one row; its new id."""
-    result = cast(CursorResult[Any], session.execute(insert(table).values(**values)))
+    result = cast(CursorResult[Any], session.connection().execute(insert(table).values(**values)))
     assert result.inserted_primary_key is not None
     return int(result.inserted_primary_key[0])
 
@@ -242,15 +243,15 @@ def _write_draft(session: Session, state: StoredState, conversation_id: int, dra
         draft_id = state.draft_id
         changed = _changed(state.draft, values)
         if changed or new_answers or changed_answers:
-            session.execute(update(_DRAFT).where(_DRAFT.c.id == draft_id)
+            session.connection().execute(update(_DRAFT).where(_DRAFT.c.id == draft_id)
                             .values(updated_at=now, **changed))
     if new_answers:
-        session.execute(insert(_ANSWER), [
+        session.connection().execute(insert(_ANSWER), [
             {"draft_id": draft_id, "question": q, "text": answers[q][0], "shared": answers[q][1]}
             for q in new_answers])
     for question in changed_answers:
         text, shared = answers[question]
-        session.execute(update(_ANSWER).where(_ANSWER.c.id == before[question][0])
+        session.connection().execute(update(_ANSWER).where(_ANSWER.c.id == before[question][0])
                         .values(text=text, shared=shared))
     return draft_id
 
@@ -277,7 +278,7 @@ def save_turn(session: Session, state: StoredState, *, channel: str, chat_id: st
                                   created_at=now, updated_at=now, **values)
     else:
         conversation_id = state.conversation_id
-        session.execute(update(_CONV).where(_CONV.c.id == conversation_id).values(
+        session.connection().execute(update(_CONV).where(_CONV.c.id == conversation_id).values(
             updated_at=now, **_changed(state.conversation, values),
             **({"current_draft_id": None} if draft_state.draft_id != state.draft_id else {})))
     if Effect.WITHDRAW_CONSENT in effects:
@@ -289,7 +290,7 @@ def save_turn(session: Session, state: StoredState, *, channel: str, chat_id: st
         return  # no empty draft rows (after a cancel, or before the first answer)
     draft_id = _write_draft(session, draft_state, conversation_id, conv.draft, now)
     if draft_id != state.draft_id:
-        session.execute(update(_CONV).where(_CONV.c.id == conversation_id)
+        session.connection().execute(update(_CONV).where(_CONV.c.id == conversation_id)
                         .values(current_draft_id=draft_id))
     if Effect.SUBMIT in effects and conv.submission is not None:
         _submit(session, conv, conversation_id=conversation_id, draft_id=draft_id, now=now)
