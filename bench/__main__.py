@@ -4,4 +4,6 @@ import sys
 
 from bench.run import main
 
-sys.exit(main())
+# Guarded: a process started with multiprocessing's spawn (the PDF worker) imports this again.
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.pdf_process import pdf_in_worker
 from bot.telegram.formatting import escape
 from dialogs.draft import Conversation
 from dialogs.events import Reply
@@ -46,10 +47,10 @@ def draft_copy(conv: Conversation, directory: UnitsDirectory | None = None) -> D
     directory = directory or default_directory()
     reference = format_reference(conv.submission.reference)
     caption = render(conv.language, Reply("telegram.document.caption"), escape).text
-    from storage.exports.pdf import FontMissingError, to_pdf  # fpdf is slow to import: on use
+    from storage.exports.fonts import FontMissingError  # fontTools is slow to import: on use
 
     try:
-        content = to_pdf(citizen_document(conv, directory), directory)
+        content = pdf_in_worker(citizen_document(conv, directory), directory)
     except FontMissingError:
         log.warning("the PDF font is not installed (fonts-dejavu-core); the copy goes as text")
         return DraftCopy(f"dinplan-{reference}.txt", _text(conv, reference), caption)

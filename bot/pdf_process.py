@@ -1,0 +1,78 @@
+"""PDFs are made in a separate worker process, not in a thread of the bot.
+
+A PDF is some 40 ms of pure Python (fpdf2, fontTools). Made in a thread, it holds the GIL the
+turns need: every call a turn makes into SQLite lets the PDF thread run for up to Python's 5 ms
+switch interval, which made the turns beside a PDF 10-40 ms slow (bench/findings.md). One
+worker process, started on the first PDF with `spawn` (a fork would copy the bot's threads and
+locks), makes them one after another; on two cores it runs beside the bot.
+
+As always with `spawn`, the worker imports the program's main module again: a program that makes
+PDFs runs its work under `if __name__ == "__main__":` (the `dinplan` script, bot/cli.py and
+bench/ do).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from storage.exports.document import DraftDocument
+from storage.units import UnitsDirectory
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+
+
+def _render(document: DraftDocument, directory: UnitsDirectory | None) -> bytes:
+    # Imported in the worker: fpdf and the fonts are never loaded in the bot's own process.
+    from storage.exports.pdf import to_pdf
+
+    return to_pdf(document, directory)
+
+
+def _worker() -> ProcessPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(max_workers=1,
+                                        mp_context=multiprocessing.get_context("spawn"))
+        return _pool
+
+
+def pdf_in_worker(document: DraftDocument, directory: UnitsDirectory | None = None) -> bytes:
+    """The PDF of `document`, made in the worker process; blocks the calling thread (never
+    call it on the event loop). Errors in the worker (FontMissingError) are raised here."""
+    pool = _worker()
+    try:
+        return pool.submit(_render, document, directory).result()
+    except BrokenProcessPool:
+        # The worker died (killed, out of memory): the next PDF starts a new one.
+        log.warning("the PDF worker process stopped; a new one starts with the next PDF")
+        _forget(pool)
+        raise
+
+
+def _forget(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def stop_worker() -> None:
+    """Stop the worker process, if one was started (at exit, and in tests)."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(stop_worker)
