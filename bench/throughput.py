@@ -37,7 +37,8 @@ def _summary(result: Drive, cpu: float, completed: int, users: int) -> dict[str,
             "per_second": result.per_second, "per_update_ms": result.per_update_ms,
             "p50_ms": result.percentile_ms(50), "p90_ms": result.percentile_ms(90),
             "p99_ms": result.percentile_ms(99), "max_ms": result.percentile_ms(100),
-            "cpu_seconds": cpu, "completed": completed, "users": users}
+            "cpu_seconds": cpu, "completed": completed, "users": users,
+            "copies_waited_seconds": result.copies_waited}
 
 
 # -- in the child process ------------------------------------------------------------------------
