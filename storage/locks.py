@@ -35,10 +35,11 @@ def lock_conversation(session: Session, *, channel: str, chat_id: str) -> None:
 
     Call it first in the transaction: what was read before it may be older than the last turn.
     """
-    dialect = session.get_bind().dialect.name
+    connection = session.connection()
+    dialect = connection.dialect.name
     if dialect == "postgresql":
-        session.execute(_ADVISORY, {"key": conversation_key(channel, chat_id)})
+        connection.execute(_ADVISORY, {"key": conversation_key(channel, chat_id)})
     elif dialect == "sqlite":
-        session.execute(_SQLITE_WRITE_LOCK)
+        connection.execute(_SQLITE_WRITE_LOCK)
     else:  # pragma: no cover - only the two engines are supported
         raise NotImplementedError(f"no conversation lock for {dialect}")
