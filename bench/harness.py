@@ -19,6 +19,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bench.offline import TOKEN, LeanOfflineRequest, Person, Say
+from bot.pdf_process import start_worker
 from bot.runner import DialogRunner
 from bot.telegram.app import build_application
 from bot.telegram.config import TelegramConfig
@@ -78,6 +79,9 @@ async def our_application(engine: Engine) -> tuple[Application, LeanOfflineReque
     app = build_application(OFFLINE, DialogRunner(engine, escape=html.escape), request=request,
                             rate_limiter=offline_limiter())
     await app.initialize()
+    # As `dinplan run` does when it starts (post_init, which a merely initialized application
+    # skips): the PDF worker is up before the first update, not spawned inside the timing.
+    await asyncio.to_thread(start_worker().result)
     return app, request
 
 

@@ -3,8 +3,8 @@
 A PDF is some 40 ms of pure Python (fpdf2, fontTools). Made in a thread, it holds the GIL the
 turns need: every call a turn makes into SQLite lets the PDF thread run for up to Python's 5 ms
 switch interval, which made the turns beside a PDF 10-40 ms slow (bench/findings.md). One
-worker process, started on the first PDF with `spawn` (a fork would copy the bot's threads and
-locks), makes them one after another; on two cores it runs beside the bot.
+worker process, started with the bot (or on the first PDF) with `spawn` (a fork would copy the
+bot's threads and locks), makes them one after another; on two cores it runs beside the bot.
 
 As always with `spawn`, the worker imports the program's main module again: a program that makes
 PDFs runs its work under `if __name__ == "__main__":` (the `dinplan` script, bot/cli.py and
@@ -17,11 +17,13 @@ import atexit
 import logging
 import multiprocessing
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING
 
-from storage.exports.document import DraftDocument
-from storage.units import UnitsDirectory
+if TYPE_CHECKING:
+    from storage.exports.document import DraftDocument
+    from storage.units import UnitsDirectory
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,18 @@ def _worker() -> ProcessPoolExecutor:
             _pool = ProcessPoolExecutor(max_workers=1,
                                         mp_context=multiprocessing.get_context("spawn"))
         return _pool
+
+
+def _prepare() -> None:
+    from storage.exports.fonts import full_fonts, subset_fonts
+
+    subset_fonts(), full_fonts()
+
+
+def start_worker() -> Future[None]:
+    """Start the worker now (it loads fpdf and the fonts: about a second), so the first copy
+    does not wait for it; returns at once."""
+    return _worker().submit(_prepare)
 
 
 def pdf_in_worker(document: DraftDocument, directory: UnitsDirectory | None = None) -> bytes:

@@ -35,6 +35,7 @@ from telegram.request import BaseRequest
 
 from bot.delivery import schedule_delivery
 from bot.notifier import schedule_notifier
+from bot.pdf_process import start_worker
 from bot.retention import dialog_from_settings, schedule_retention
 from bot.runner import DialogRunner
 from bot.telegram.config import ConfigurationError, TelegramConfig, telegram_config
@@ -100,8 +101,9 @@ def forget_old_updates(engine: Engine) -> int:
 def _on_start(engine: Engine, settings: Settings | None, directory: UnitsDirectory | None,
               ) -> Callable[[Application], Coroutine[Any, Any, None]]:
     async def on_start(app: Application) -> None:
-        """Set the command menus, start the delivery worker, the notifier and retention, and keep
-        the table of handled updates short."""
+        """Set the command menus, start the PDF worker, the delivery worker, the notifier and
+        retention, and keep the table of handled updates short."""
+        start_worker()
         await set_command_menus(app.bot)
         workers = settings or get_settings()
         schedule_delivery(app, engine, workers, directory)

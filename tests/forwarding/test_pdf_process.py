@@ -11,7 +11,7 @@ from concurrent.futures.process import BrokenProcessPool
 import pytest
 
 from bot import pdf_process
-from bot.pdf_process import pdf_in_worker, stop_worker
+from bot.pdf_process import pdf_in_worker, start_worker, stop_worker
 from dialogs.draft import Conversation, Language
 from storage.exports import DraftDocument, from_conversation
 from tests.forwarding.helpers import draft
@@ -45,3 +45,11 @@ def test_a_dead_worker_is_replaced_on_the_next_copy(worker: None) -> None:
     with pytest.raises(BrokenProcessPool):
         pdf_in_worker(a_document())
     assert pdf_in_worker(a_document()).startswith(b"%PDF")
+
+
+def test_the_bot_starts_the_worker_before_the_first_copy(worker: None) -> None:
+    assert pdf_process._pool is None
+    assert start_worker().result(timeout=60) is None  # fpdf and the fonts loaded there
+    started = worker_pid()
+    assert pdf_in_worker(a_document()).startswith(b"%PDF")
+    assert worker_pid() == started
