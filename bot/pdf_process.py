@@ -16,7 +16,9 @@ from __future__ import annotations
 import atexit
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
@@ -38,12 +40,24 @@ def _render(document: DraftDocument, directory: UnitsDirectory | None) -> bytes:
     return to_pdf(document, directory)
 
 
+def _exit_with(parent: int) -> None:
+    """In the worker: exit when the bot is gone. A bot killed with SIGKILL could leave the
+    worker waiting on its queue for good (seen in CI), holding its memory."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="watch-bot", daemon=True).start()
+
+
 def _worker() -> ProcessPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
             _pool = ProcessPoolExecutor(max_workers=1,
-                                        mp_context=multiprocessing.get_context("spawn"))
+                                        mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_exit_with, initargs=(os.getpid(),))
         return _pool
 
 

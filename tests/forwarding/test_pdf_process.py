@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import textwrap
+import time
 from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +58,32 @@ def test_the_bot_starts_the_worker_before_the_first_copy(worker: None) -> None:
     started = worker_pid()
     assert pdf_in_worker(a_document()).startswith(b"%PDF")
     assert worker_pid() == started
+
+
+BOT_KILLED = textwrap.dedent("""
+    import os, signal
+    from bot import pdf_process
+
+    if __name__ == "__main__":
+        pdf_process.start_worker().result(timeout=60)
+        print(pdf_process._worker().submit(os.getpid).result(), flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+""")
+
+
+def test_the_worker_exits_when_the_bot_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "bot_killed.py"
+    script.write_text(BOT_KILLED)
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(script)], cwd=root, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(root)},
+                          check=False)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    worker = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = Path(f"/proc/{worker}").exists()
+    if alive:
+        os.kill(worker, signal.SIGKILL)
+    assert not alive, "the PDF worker outlived the bot"
