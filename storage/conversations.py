@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.engine import CursorResult, RowMapping
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from dialogs.draft import (
     Answer,
@@ -32,7 +32,14 @@ from dialogs.draft import (
 )
 from dialogs.events import Effect
 from dialogs.steps import Step
-from storage.models import StoredAnswer, StoredConversation, StoredDraft, Submission, utcnow
+from storage.models import (
+    StoredAnswer,
+    StoredConversation,
+    StoredDraft,
+    Submission,
+    table_of,
+    utcnow,
+)
 from storage.outbox import enqueue_delivery
 from storage.privacy import erase_person, withdraw_consent
 from storage.units import RoutingStatus, default_directory, route
@@ -40,12 +47,9 @@ from storage.units import RoutingStatus, default_directory, route
 E = TypeVar("E", bound=Enum)
 
 
-def _table(model: type[SQLModel]) -> Table:
-    return model.__table__  # type: ignore[attr-defined]
-
 
 _CONV, _DRAFT, _ANSWER, _SUBMISSION = (
-    _table(StoredConversation), _table(StoredDraft), _table(StoredAnswer), _table(Submission))
+    table_of(model) for model in (StoredConversation, StoredDraft, StoredAnswer, Submission))
 
 # Draft columns are read with a prefix: the tables share id, created_at and updated_at.
 _DRAFT_COLUMNS = ("role", "person_name", "relation", "basis", "request", "services",
@@ -58,6 +62,7 @@ _LATEST_SUBMISSION = (
     .correlate(_CONV).scalar_subquery())
 _LOAD = (
     select(_CONV,
+           _DRAFT.c.id.label("draft_id"),
            *[_DRAFT.c[name].label(f"draft_{name}") for name in _DRAFT_COLUMNS],
            *[_SUBMISSION.c[name].label(f"submission_{name}") for name in _SUBMISSION_COLUMNS],
            _SUBMISSION.c.id.label("submission_id"))
@@ -163,7 +168,7 @@ def load_turn(session: Session, *, channel: str, chat_id: str,
     if row is None:
         return Conversation(), StoredState()
     draft, answers = DraftPlan(), {}
-    draft_id = row["current_draft_id"] if row["draft_services"] is not None else None
+    draft_id = row["draft_id"]  # None also when current_draft_id names no row
     if draft_id is not None:
         answers = {question: (answer_id, text, shared) for answer_id, question, text, shared
                    in session.connection().execute(_LOAD_ANSWERS, {"draft_id": draft_id})}
@@ -232,7 +237,7 @@ def _write_draft(session: Session, state: StoredState, conversation_id: int, dra
     """Insert or update the draft row and its answers; the draft's id."""
     values = _draft_values(draft)
     answers = {step.value: (answer.text, answer.shared) for step, answer in draft.answers.items()}
-    before = state.answers if state.draft_id is not None else {}
+    before = state.answers  # empty for a draft not stored yet
     new_answers = [question for question in answers if question not in before]
     changed_answers = [question for question, (answer_id, text, shared) in before.items()
                        if question in answers and answers[question] != (text, shared)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.crypto import EncryptedText
@@ -12,6 +12,11 @@ from storage.crypto import EncryptedText
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A model's table, for Core statements (sqlmodel does not type `__table__`)."""
+    return model.__table__  # type: ignore[attr-defined]
 
 
 def _timestamp(nullable: bool = False) -> Column[datetime]:

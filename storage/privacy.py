@@ -37,6 +37,7 @@ from storage.models import (
     StoredConversation,
     StoredDraft,
     Submission,
+    table_of,
     utcnow,
 )
 
@@ -84,9 +85,6 @@ def _all_tables() -> tuple[Table, ...]:
     return tuple(SQLModel.metadata.sorted_tables)
 
 
-def _table(model: type[SQLModel]) -> Table:
-    return model.__table__  # type: ignore[attr-defined]
-
 
 def delete_with_dependents(session: Session, table: Table, where: ColumnElement[bool]) -> int:
     """Delete the rows of `table` matching `where`, and first, in every table, the rows that
@@ -124,11 +122,12 @@ def erase_person(session: Session, *, channel: str, chat_id: str,
     row = _find(session, channel, chat_id)
     found = False
     if row is not None:
-        delete_with_dependents(session, _table(StoredConversation),
-                               _table(StoredConversation).c.id == row.id)
+        delete_with_dependents(session, table_of(StoredConversation),
+                               table_of(StoredConversation).c.id == row.id)
         found = True
     for table in _all_tables():
-        if table is _table(StoredConversation) or not {"channel", "chat_id"} <= set(table.c.keys()):
+        if table is table_of(StoredConversation) \
+                or not {"channel", "chat_id"} <= set(table.c.keys()):
             continue
         found |= delete_with_dependents(session, table, and_(
             table.c.channel == channel, table.c.chat_id == chat_id)) > 0
@@ -144,8 +143,9 @@ FREE_TEXT_FIELDS = ("person_name", "coordinator_wish", "contact_name", "phone", 
 
 def _scrub_draft(session: Session, draft_id: int) -> None:
     """What the person wrote in a draft a unit has received: Din plan's copy of it goes."""
-    session.execute(delete(_table(StoredAnswer)).where(_table(StoredAnswer).c.draft_id == draft_id))
-    session.execute(update(_table(StoredDraft)).where(_table(StoredDraft).c.id == draft_id)
+    answers, drafts = table_of(StoredAnswer), table_of(StoredDraft)
+    session.execute(delete(answers).where(answers.c.draft_id == draft_id))
+    session.execute(update(drafts).where(drafts.c.id == draft_id)
                     .values(dict.fromkeys(FREE_TEXT_FIELDS)))
 
 
@@ -159,7 +159,7 @@ def withdraw_consent(session: Session, *, conversation_id: int, channel: str,
     one a unit did receive is deleted from Din plan (the reference and status stay, for
     /status). No reminder is due: the conversation forgets that one was asked for.
     """
-    outbox, submissions = _table(OutboxEntry), _table(Submission)
+    outbox, submissions = table_of(OutboxEntry), table_of(Submission)
     ids = list(session.execute(select(submissions.c.id, submissions.c.draft_id).where(
         submissions.c.conversation_id == conversation_id)).all())
     submission_ids = [submission_id for submission_id, _draft in ids]
@@ -174,10 +174,10 @@ def withdraw_consent(session: Session, *, conversation_id: int, channel: str,
             if submission_id in received:
                 _scrub_draft(session, draft_id)
             else:
-                delete_with_dependents(session, _table(StoredDraft),
-                                       _table(StoredDraft).c.id == draft_id)
-    session.execute(update(_table(StoredConversation))
-                    .where(_table(StoredConversation).c.id == conversation_id)
+                delete_with_dependents(session, table_of(StoredDraft),
+                                       table_of(StoredDraft).c.id == draft_id)
+    session.execute(update(table_of(StoredConversation))
+                    .where(table_of(StoredConversation).c.id == conversation_id)
                     .values(wants_reminder=None, reminded_at=None))
     record_event(session, what=PrivacyAction.CONSENT_WITHDRAWN, channel=channel, now=now)
 
@@ -362,14 +362,14 @@ class DueReminder:
 
 
 def _unsent(draft_id: Any) -> ColumnElement[bool]:
-    return ~exists().where(_table(Submission).c.draft_id == draft_id)
+    return ~exists().where(table_of(Submission).c.draft_id == draft_id)
 
 
 def due_reminders(session: Session, *, now: datetime, policy: RetentionPolicy,
                   channel: str | None = None, limit: int = 100) -> list[DueReminder]:
     """Unsent drafts whose deletion is near, of people who asked to be reminded, not yet
     reminded about this draft."""
-    conv, draft = _table(StoredConversation), _table(StoredDraft)
+    conv, draft = table_of(StoredConversation), table_of(StoredDraft)
     now = utc(now)
     remind_from = now - timedelta(days=policy.draft_days - policy.remind_days_before)
     query = (select(conv.c.id, conv.c.channel, conv.c.chat_id, conv.c.language, draft.c.id,
@@ -394,7 +394,7 @@ def claim_reminder(session: Session, *, reminder: DueReminder, now: datetime) ->
     """Mark the reminder as sent before sending it, under the chat's lock; False if another
     process has, or the draft was sent or deleted meanwhile."""
     lock_conversation(session, channel=reminder.channel, chat_id=reminder.chat_id)
-    conv = _table(StoredConversation)
+    conv = table_of(StoredConversation)
     claimed = session.execute(update(conv).where(
         conv.c.id == reminder.conversation_id,
         conv.c.current_draft_id == reminder.draft_id,
@@ -407,7 +407,7 @@ def claim_reminder(session: Session, *, reminder: DueReminder, now: datetime) ->
 
 def release_reminder(session: Session, *, reminder: DueReminder, claimed_at: datetime) -> None:
     """A reminder that could not be sent: due again at the next run."""
-    conv = _table(StoredConversation)
+    conv = table_of(StoredConversation)
     session.execute(update(conv).where(conv.c.id == reminder.conversation_id,
                                        conv.c.reminded_at == utc(claimed_at))
                     .values(reminded_at=reminder.previous_reminder))
@@ -423,7 +423,7 @@ class RetentionReport:
 
 
 def _expired_drafts(session: Session, now: datetime, policy: RetentionPolicy) -> list[Any]:
-    conv, draft = _table(StoredConversation), _table(StoredDraft)
+    conv, draft = table_of(StoredConversation), table_of(StoredDraft)
     return list(session.execute(
         select(draft.c.id, conv.c.channel, conv.c.chat_id)
         .join(conv, conv.c.id == draft.c.conversation_id)
@@ -432,7 +432,7 @@ def _expired_drafts(session: Session, now: datetime, policy: RetentionPolicy) ->
 
 
 def _expired_requests(session: Session, now: datetime, policy: RetentionPolicy) -> list[Any]:
-    conv, sub = _table(StoredConversation), _table(Submission)
+    conv, sub = table_of(StoredConversation), table_of(Submission)
     acknowledged = and_(sub.c.status.in_(ACKNOWLEDGED), sub.c.status_changed_at.is_not(None),
                         sub.c.status_changed_at <= now - timedelta(days=policy.request_days))
     saved = and_(sub.c.status == "saved",
@@ -447,7 +447,7 @@ def _expired_requests(session: Session, now: datetime, policy: RetentionPolicy) 
 
 
 def _idle_conversations(session: Session, now: datetime, policy: RetentionPolicy) -> list[Any]:
-    conv, draft = _table(StoredConversation), _table(StoredDraft)
+    conv, draft = table_of(StoredConversation), table_of(StoredDraft)
     return list(session.execute(
         select(conv.c.id, conv.c.channel, conv.c.chat_id).where(
             ~exists().where(draft.c.conversation_id == conv.c.id),
@@ -459,11 +459,11 @@ def _forget_draft(session: Session, *, draft_id: int, unsent_only: bool,
     """Delete one draft with its answers (and its request, outbox entries); a conversation
     that was working on it is told so at its next message (the cancelled step), for as long as
     an empty chat is kept from now."""
-    draft = _table(StoredDraft)
+    draft = table_of(StoredDraft)
     where = draft.c.id == draft_id
     if unsent_only:
         where = and_(where, _unsent(draft_id))
-    conv = _table(StoredConversation)
+    conv = table_of(StoredConversation)
     current = session.execute(select(conv.c.id, conv.c.step).where(
         conv.c.current_draft_id == draft_id)).first()
     if delete_with_dependents(session, draft, where) == 0:
@@ -511,7 +511,7 @@ def apply_retention(engine: Engine, *, now: datetime, policy: RetentionPolicy) -
     report.requests = each(requests, forget_request, PrivacyAction.REQUEST_EXPIRED)
 
     def forget_conversation(session: Session, row: Any) -> bool:
-        conv = _table(StoredConversation)
+        conv = table_of(StoredConversation)
         still = {r.id for r in _idle_conversations(session, now, policy)}
         return row.id in still and delete_with_dependents(session, conv, conv.c.id == row.id) > 0
 

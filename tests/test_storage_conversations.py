@@ -25,7 +25,14 @@ from dialogs.reference import ALPHABET
 from dialogs.render import message
 from dialogs.steps import QUESTION_STEPS, Step
 from storage.conversations import load_conversation
-from storage.models import OutboxEntry, StoredAnswer, StoredConversation, StoredDraft, Submission
+from storage.models import (
+    OutboxEntry,
+    StoredAnswer,
+    StoredConversation,
+    StoredDraft,
+    Submission,
+    table_of,
+)
 from storage.units import default_router
 from tests.conftest import FIXED_NOW
 
@@ -394,7 +401,7 @@ def test_status_reads_the_stored_submission(runner: DialogRunner, engine: Engine
 
 def _stored_answers(engine: Engine) -> dict[str, tuple[int, str]]:
     """Each answer's row id and its text as stored (the ciphertext, not decrypted)."""
-    answer = StoredAnswer.__table__  # type: ignore[attr-defined]
+    answer = table_of(StoredAnswer)
     raw = core_select(answer.c.id, answer.c.question,
                       answer.c.text.cast(Text).label("stored"))
     with engine.connect() as connection:
