@@ -27,15 +27,10 @@ PY_SPY = Path(sys.executable).with_name("py-spy")
 # Stages of one update, outermost first: (module, attribute path, label).
 STAGES = [
     ("telegram.ext", "Application.process_update", "PTB process_update (everything)"),
-    # The turn in a worker thread: as one transaction (receive/within) or, in older code, two
-    # (arrive, then handle).
+    # The turn in a worker thread, as one transaction.
     ("bot.telegram.conversation", "TelegramConversations.receive",
      "receive: the whole turn in its thread"),
     ("bot.runner", "DialogRunner.within", "  within: one transaction (lock ... commit)"),
-    ("bot.telegram.conversation", "TelegramConversations.arrive",
-     "arrive: claim update + load + commit (thread)"),
-    ("bot.telegram.conversation", "TelegramConversations.handle",
-     "turn: DialogRunner.handle (thread)"),
     ("storage.locks", "lock_conversation", "  lock_conversation"),
     ("storage.updates", "claim_update", "  claim_update"),
     ("storage.conversations", "load_turn", "  load_turn"),
