@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib
 import os
-import pkgutil
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -197,24 +195,16 @@ class EncryptedText(TypeDecorator[str]):
 
 # -- re-encryption: rotation and migrations ---------------------------------------------------
 
-def _import_table_modules() -> None:
-    """Every table storage defines is on the metadata (the way the migration tests do it)."""
-    import storage
-
-    for module in pkgutil.walk_packages(storage.__path__, "storage."):
-        if not module.name.startswith("storage.migrations"):
-            importlib.import_module(module.name)
-
-
 def encrypted_columns(metadata: MetaData | None = None) -> dict[str, list[str]]:
     """Table name -> its EncryptedText columns, over every table of the models."""
     if metadata is None:
-        from sqlmodel import SQLModel
+        from storage.models import all_tables  # models imports this module
 
-        _import_table_modules()
-        metadata = SQLModel.metadata
+        tables = all_tables()
+    else:
+        tables = tuple(metadata.sorted_tables)
     found: dict[str, list[str]] = {}
-    for table in metadata.sorted_tables:
+    for table in tables:
         columns = [c.name for c in table.columns if isinstance(c.type, EncryptedText)]
         if columns:
             found[table.name] = columns

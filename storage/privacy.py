@@ -19,12 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, delete, exists, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import Session, col
 from sqlmodel import select as typed_select
 
 from dialogs.draft import DraftPlan, Language
@@ -37,6 +36,7 @@ from storage.models import (
     StoredConversation,
     StoredDraft,
     Submission,
+    all_tables,
     table_of,
     utcnow,
 )
@@ -76,13 +76,6 @@ def _find(session: Session, channel: str, chat_id: str) -> StoredConversation | 
 
 # -- rows and their dependents, over every table ------------------------------------------------
 
-@cache
-def _all_tables() -> tuple[Table, ...]:
-    """Every table of the models, also those other modules of storage add."""
-    from storage.crypto import _import_table_modules
-
-    _import_table_modules()
-    return tuple(SQLModel.metadata.sorted_tables)
 
 
 
@@ -95,7 +88,7 @@ def delete_with_dependents(session: Session, table: Table, where: ColumnElement[
     ids = list(session.execute(select(key).where(where)).scalars())
     if not ids:
         return 0
-    for child in _all_tables():
+    for child in all_tables():
         for foreign_key in child.foreign_keys:
             if foreign_key.column.table is not table:
                 continue
@@ -125,7 +118,7 @@ def erase_person(session: Session, *, channel: str, chat_id: str,
         delete_with_dependents(session, table_of(StoredConversation),
                                table_of(StoredConversation).c.id == row.id)
         found = True
-    for table in _all_tables():
+    for table in all_tables():
         if table is table_of(StoredConversation) \
                 or not {"channel", "chat_id"} <= set(table.c.keys()):
             continue
