@@ -424,7 +424,9 @@ def _expired_drafts(session: Session, now: datetime, policy: RetentionPolicy) ->
     ).all())
 
 
-def _expired_requests(session: Session, now: datetime, policy: RetentionPolicy) -> list[Any]:
+def _expired_requests(session: Session, now: datetime, policy: RetentionPolicy,
+                      draft_id: int | None = None) -> list[Any]:
+    """Requests kept longer than the policy allows (only the one of `draft_id`, if given)."""
     conv, sub = table_of(StoredConversation), table_of(Submission)
     acknowledged = and_(sub.c.status.in_(ACKNOWLEDGED), sub.c.status_changed_at.is_not(None),
                         sub.c.status_changed_at <= now - timedelta(days=policy.request_days))
@@ -433,18 +435,25 @@ def _expired_requests(session: Session, now: datetime, policy: RetentionPolicy) 
     never = and_(or_(sub.c.status.not_in(ACKNOWLEDGED), sub.c.status_changed_at.is_(None)),
                  sub.c.submitted_at
                  <= now - timedelta(days=policy.unacknowledged_request_days))
-    return list(session.execute(
-        select(sub.c.draft_id, conv.c.channel, conv.c.chat_id)
-        .join(conv, conv.c.id == sub.c.conversation_id)
-        .where(or_(acknowledged, saved, never))).all())
+    query = (select(sub.c.draft_id, conv.c.channel, conv.c.chat_id)
+             .join(conv, conv.c.id == sub.c.conversation_id)
+             .where(or_(acknowledged, saved, never)))
+    if draft_id is not None:
+        query = query.where(sub.c.draft_id == draft_id)
+    return list(session.execute(query).all())
 
 
-def _idle_conversations(session: Session, now: datetime, policy: RetentionPolicy) -> list[Any]:
+def _idle_conversations(session: Session, now: datetime, policy: RetentionPolicy,
+                        conversation_id: int | None = None) -> list[Any]:
+    """Chats holding nothing else, idle longer than the policy allows (only `conversation_id`,
+    if given)."""
     conv, draft = table_of(StoredConversation), table_of(StoredDraft)
-    return list(session.execute(
-        select(conv.c.id, conv.c.channel, conv.c.chat_id).where(
-            ~exists().where(draft.c.conversation_id == conv.c.id),
-            conv.c.updated_at <= now - timedelta(days=policy.idle_conversation_days))).all())
+    query = select(conv.c.id, conv.c.channel, conv.c.chat_id).where(
+        ~exists().where(draft.c.conversation_id == conv.c.id),
+        conv.c.updated_at <= now - timedelta(days=policy.idle_conversation_days))
+    if conversation_id is not None:
+        query = query.where(conv.c.id == conversation_id)
+    return list(session.execute(query).all())
 
 
 def _forget_draft(session: Session, *, draft_id: int, unsent_only: bool,
@@ -494,10 +503,10 @@ def apply_retention(engine: Engine, *, now: datetime, policy: RetentionPolicy) -
                                                             now=now),
                          PrivacyAction.DRAFT_EXPIRED)
 
+    # Checked again under the chat's lock, for this row only: a turn may have come between.
     def forget_request(session: Session, row: Any) -> bool:
-        still = {r.draft_id for r in _expired_requests(session, now, policy)}
-        return row.draft_id in still and _forget_draft(session, draft_id=row.draft_id,
-                                                       unsent_only=False)
+        still = _expired_requests(session, now, policy, draft_id=row.draft_id)
+        return bool(still) and _forget_draft(session, draft_id=row.draft_id, unsent_only=False)
 
     with unit_of_work(engine) as session:
         requests = _expired_requests(session, now, policy)
@@ -505,8 +514,8 @@ def apply_retention(engine: Engine, *, now: datetime, policy: RetentionPolicy) -
 
     def forget_conversation(session: Session, row: Any) -> bool:
         conv = table_of(StoredConversation)
-        still = {r.id for r in _idle_conversations(session, now, policy)}
-        return row.id in still and delete_with_dependents(session, conv, conv.c.id == row.id) > 0
+        still = _idle_conversations(session, now, policy, conversation_id=row.id)
+        return bool(still) and delete_with_dependents(session, conv, conv.c.id == row.id) > 0
 
     with unit_of_work(engine) as session:
         idle = _idle_conversations(session, now, policy)

@@ -306,3 +306,29 @@ def test_a_turn_and_retention_do_not_overtake_each_other(engine: Engine, clock: 
     with unit_of_work(engine) as session:
         assert session.exec(select(DeliveredRequest)).all() == []
         assert len(session.exec(select(Submission)).all()) == 1
+
+
+def test_an_idle_chat_that_speaks_again_before_its_turn_stays(engine: Engine,
+                                                               clock: Clock) -> None:
+    """Each idle chat is checked again under its own lock, for itself only: one that wrote
+    after the candidates were read stays, the other goes."""
+    from storage import privacy
+
+    for chat_id in ("5550021", "5550022"):
+        person = Person(runner_for(engine, clock), chat_id)
+        person.go_to(Step.GIVE_CONSENT)
+        person.say(ChoiceEvent("decline"))
+    at_day(clock, 30)
+    with unit_of_work(engine) as session:
+        candidates = privacy._idle_conversations(session, clock(), RetentionPolicy())
+    assert sorted(row.chat_id for row in candidates) == ["5550021", "5550022"]
+    Person(runner_for(engine, clock), "5550021").say(TextEvent("hei"))
+    with unit_of_work(engine) as session:
+        rechecked = {row.chat_id: privacy._idle_conversations(session, clock(),
+                                                              RetentionPolicy(),
+                                                              conversation_id=row.id)
+                     for row in candidates}
+    assert [row.chat_id for row in rechecked["5550022"]] == ["5550022"]
+    assert rechecked["5550021"] == []
+    assert worker(engine, clock).run_once_sync().conversations == 1
+    assert [row["chat_id"] for row in every_row(engine)["conversation"]] == ["5550021"]
