@@ -62,11 +62,6 @@ def full_script() -> list[Say]:
     ]
 
 
-def half_script() -> list[Say]:
-    """To the middle of the six questions: consent given, a draft with an answer stored."""
-    return full_script()[:9]
-
-
 def offline_limiter() -> PatientRateLimiter:
     """As the handler tests: the limiter's machinery, but no flood limits (no Telegram here)."""
     return PatientRateLimiter(backoff=0.01, max_backoff=0.05, overall_max_rate=0,

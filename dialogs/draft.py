@@ -82,10 +82,6 @@ class DraftPlan:
     target_group: str | None = None
     district: str | None = None
 
-    @property
-    def is_for_relative(self) -> bool:
-        return self.role is Role.RELATIVE
-
 
 @dataclass(frozen=True)
 class SubmissionInfo:

@@ -83,8 +83,6 @@ class DialogTurn:
 
 _NOBODY = Conversation()
 
-ROUTING_STEPS = {"target_group": Step.CHOOSE_TARGET_GROUP, "district": Step.CHOOSE_DISTRICT}
-
 
 def missing_steps(conv: Conversation) -> list[Step]:
     """Required answers not yet given, in the order they are asked."""

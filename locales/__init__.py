@@ -30,7 +30,3 @@ def translations(language: str) -> Translations:
 def translate(language: str, key: str, source: str) -> str:
     """The translation of one message; the key is its gettext context."""
     return str(translations(language).pgettext(key, source))
-
-
-def translate_plural(language: str, key: str, singular: str, plural: str, count: int) -> str:
-    return translations(language).npgettext(key, singular, plural, count)

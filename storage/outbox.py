@@ -17,7 +17,6 @@ Nothing here logs or stores what the person wrote, beyond the unit's (encrypted)
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -205,14 +204,6 @@ def delivery_status(session: Session, *, now: datetime, overdue_after: timedelta
     recent = session.exec(select(func.count()).select_from(DeliveredRequest).where(
         col(DeliveredRequest.received_at) >= now - timedelta(days=1))).one()
     return DeliveryStatus(pending, int(total), int(recent))
-
-
-def inbox_rows(session: Session, *, unit_id: str | None = None) -> Sequence[DeliveredRequest]:
-    """A unit's delivered requests, newest first (the web inbox reads these)."""
-    query = select(DeliveredRequest).order_by(col(DeliveredRequest.received_at).desc())
-    if unit_id is not None:
-        query = query.where(col(DeliveredRequest.unit_id) == unit_id)
-    return list(session.exec(query))
 
 
 def postpone(session: Session, *, outbox_id: int, until: datetime) -> None:

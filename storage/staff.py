@@ -588,10 +588,3 @@ def unnotified_status_changes(session: Session, *, limit: int = 100
     return list(session.exec(select(RequestStatusChange).where(
         col(RequestStatusChange.notified_at).is_(None),
     ).order_by(col(RequestStatusChange.id)).limit(limit)))
-
-
-def mark_status_change_notified(session: Session, *, change_id: int, now: datetime) -> None:
-    change = session.get(RequestStatusChange, change_id)
-    if change is not None and change.notified_at is None:
-        change.notified_at = now
-        session.add(change)
