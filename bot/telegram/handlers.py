@@ -161,7 +161,7 @@ class ChatHandlers:
         """Log what failed, never the update: it may hold health information."""
         error = context.error
         if isinstance(error, Forbidden):
-            log.info("a chat has blocked the bot or left: %s", error)
+            log.info("a chat has blocked the bot or left: %s", type(error).__name__)
             return
         log.error("handling an update failed: %s", type(error).__name__,
                   exc_info=(type(error), error, error.__traceback__) if error else None)

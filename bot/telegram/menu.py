@@ -54,4 +54,5 @@ async def set_command_menus(bot: Bot) -> None:
             await bot.set_my_commands(commands(language), scope=BotCommandScopeDefault(),
                                       language_code=code)
         except TelegramError as error:
-            log.warning("could not set the %s command menu: %s", code or "default", error)
+            log.warning("could not set the %s command menu: %s", code or "default",
+                        type(error).__name__)

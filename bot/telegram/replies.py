@@ -70,7 +70,7 @@ async def acknowledge(query: CallbackQuery, text: str | None = None, *,
     try:
         await query.answer(text, show_alert=alert)
     except BadRequest as error:
-        log.info("could not answer a button press: %s", error)
+        log.info("could not answer a button press: %s", type(error).__name__)
 
 
 async def replace(query: CallbackQuery, turn: Turn) -> bool:
@@ -104,7 +104,7 @@ async def settle(query: CallbackQuery, language: Language | None) -> None:
         await query.edit_message_reply_markup(None)
     except BadRequest as error:
         # Too old to edit, or already without buttons: the turn check guards it anyway.
-        log.info("could not take the buttons off a message: %s", error)
+        log.info("could not take the buttons off a message: %s", type(error).__name__)
 
 
 async def send_copy(bot: Bot, chat_id: int, copy: DraftCopy) -> None:
