@@ -18,7 +18,6 @@ import asyncio
 import inspect
 import logging
 import traceback
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,12 +29,13 @@ from telegram.error import RetryAfter
 import bot.texts  # noqa: F401  (registers the alert messages)
 import storage.texts  # noqa: F401  (registers the target group labels)
 from bot.plain_messages import plain_text_sender
+from bot.telegram.retrying import retry_after
 from dialogs.events import Label, ParamValue, Reply
 from dialogs.render import render
 from dialogs.review import format_reference
 from storage import outbox
 from storage.db import unit_of_work
-from storage.exports import answer_deadline, load_document, sent_on, to_json
+from storage.exports import answer_deadline, document_from_rows, sent_on, to_json
 from storage.models import OutboxEntry, Submission, utcnow
 from storage.units import TARGET_GROUP_LABELS, TargetGroup, Unit, UnitsDirectory
 
@@ -83,13 +83,6 @@ def alert_text(unit: Unit, entry: OutboxEntry, submission: Submission) -> str:
         params["target_group"] = Label(TARGET_GROUP_LABELS[TargetGroup(entry.target_group)])
         key = "alert.new_request"
     return render(unit.language, Reply(key, params)).text
-
-
-def _retry_after(error: RetryAfter) -> timedelta:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PTB 22 deprecates the int form; both are read here
-        value = error.retry_after
-    return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
 
 
 class DeliveryWorker:
@@ -152,7 +145,7 @@ class DeliveryWorker:
                 if submission is None:
                     return None  # erased meanwhile (the outbox row goes with it)
                 if entry.delivered_at is None:
-                    document = load_document(session, reference=submission.reference)
+                    document = document_from_rows(session, submission=submission, entry=entry)
                     if document is None:
                         raise LookupError("the submitted draft is missing")
                     unit_copy = document.for_unit()
@@ -229,7 +222,7 @@ class DeliveryWorker:
             if inspect.isawaitable(result):
                 await result
         except RetryAfter as error:
-            wait = _retry_after(error)
+            wait = retry_after(error)
             await asyncio.to_thread(self._failed, alert.outbox_id, self._now(), error, report,
                                     release_claim=True, at_least=wait)
             return wait

@@ -36,7 +36,6 @@ import asyncio
 import inspect
 import logging
 import traceback
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,7 +46,8 @@ from telegram.error import Forbidden, NetworkError, RetryAfter
 
 import bot.texts  # noqa: F401  (registers the notice messages)
 from bot.plain_messages import plain_text_sender
-from bot.telegram.retrying import safe_to_retry
+from bot.telegram.conversation import CHANNEL
+from bot.telegram.retrying import retry_after, safe_to_retry
 from dialogs.draft import Language
 from dialogs.events import Reply
 from dialogs.render import render
@@ -69,7 +69,6 @@ log = logging.getLogger(__name__)
 # Sends one notice: (chat id, text). May return an awaitable (PTB's bot.send_message does).
 NoticeSender = Callable[[int, str], Any]
 
-TELEGRAM = "telegram"  # bot/telegram/conversation.py's CHANNEL: the only channel told directly
 NOTICE_KEYS = {"received": "notify.received", "in_progress": "notify.in_progress",
                "closed": "notify.closed"}
 BATCH_SIZE = 100
@@ -106,13 +105,6 @@ def notice_text(language: Language | None, status: str, *, unit_name: str, refer
 
 def _language(value: str | None) -> Language | None:
     return Language(value) if value in {lang.value for lang in Language} else None
-
-
-def _retry_after(error: RetryAfter) -> timedelta:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PTB 22 deprecates the int form; both are read here
-        value = error.retry_after
-    return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
 
 
 class Notifier:
@@ -175,7 +167,7 @@ class Notifier:
             return notifications.waiting_count(session)
 
     def _settle(self, request_id: int, now: datetime, report: NotifyReport) -> _Notice | None:
-        leave = frozenset() if self.send is not None else frozenset({TELEGRAM})
+        leave = frozenset() if self.send is not None else frozenset({CHANNEL})
         try:
             with unit_of_work(self.engine) as session:
                 settled = notifications.settle(session, delivered_request_id=request_id,
@@ -200,7 +192,7 @@ class Notifier:
 
     def _notice(self, settled: Settled, now: datetime, report: NotifyReport) -> _Notice | None:
         recipient = settled.recipient
-        if recipient is None or recipient.channel != TELEGRAM:
+        if recipient is None or recipient.channel != CHANNEL:
             return None  # erased, nothing new, or a channel that reads it through /status
         change_id = settled.change_ids[-1]
         unit = self.directory.unit(settled.unit_id)
@@ -229,7 +221,7 @@ class Notifier:
             if inspect.isawaitable(result):
                 await result
         except RetryAfter as error:
-            wait = _retry_after(error)
+            wait = retry_after(error)
             self._again(notice, report, error, at_least=wait)
             return wait
         except NetworkError as error:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Engine
 
 from bot.plain_messages import plain_text_sender
+from bot.telegram.conversation import CHANNEL
 from dialogs.events import Reply
 from dialogs.machine import Dialog
 from dialogs.render import render
@@ -47,9 +48,6 @@ log = logging.getLogger(__name__)
 
 # Sends one reminder: (chat id, text). May return an awaitable (PTB's send_message does).
 ReminderSender = Callable[[str, str], Any]
-
-TELEGRAM = "telegram"
-
 
 def reminder_text(reminder: DueReminder) -> str:
     """The reminder in the person's language: when the draft goes, nothing of what it holds."""
@@ -76,7 +74,7 @@ class RetentionWorker:
     policy: RetentionPolicy
     # Without a sender, nothing is reminded (deletion still happens on time).
     send: ReminderSender | None = None
-    channel: str = TELEGRAM
+    channel: str = CHANNEL
     clock: Callable[[], datetime] = utcnow
 
     def _now(self) -> datetime:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import warnings
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 import httpx
-from telegram.error import BadRequest, NetworkError
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,14 @@ def safe_to_retry(endpoint: str, error: NetworkError) -> bool:
     if isinstance(error, BadRequest):  # Telegram read it and said no; again is no better
         return False
     return endpoint in REPEATABLE_METHODS or isinstance(error.__cause__, NOT_SENT)
+
+
+def retry_after(error: RetryAfter) -> timedelta:
+    """How long Telegram's flood control asks to wait."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PTB 22 deprecates the int form; both are read here
+        value = error.retry_after
+    return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
 
 
 class PatientRateLimiter(AIORateLimiter):

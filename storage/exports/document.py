@@ -111,14 +111,21 @@ def load_document(session: Session, *, reference: str) -> DraftDocument | None:
         col(Submission.reference) == normalize_reference(reference))).first()
     if submission is None:
         return None
+    entry = session.exec(select(OutboxEntry).where(
+        col(OutboxEntry.submission_id) == submission.id).order_by(col(OutboxEntry.id))).first()
+    return document_from_rows(session, submission=submission, entry=entry)
+
+
+def document_from_rows(session: Session, *, submission: Submission,
+                       entry: OutboxEntry | None) -> DraftDocument | None:
+    """The citizen's copy of a submitted draft, from its submission and its outbox entry (the
+    unit it goes to) as the caller holds them; None if the draft is gone."""
     draft_row = session.get(StoredDraft, submission.draft_id)
     if draft_row is None:
         return None
     answers = list(session.exec(select(StoredAnswer).where(
         col(StoredAnswer.draft_id) == draft_row.id)))
     conversation = session.get(StoredConversation, submission.conversation_id)
-    outbox = session.exec(select(OutboxEntry).where(
-        col(OutboxEntry.submission_id) == submission.id).order_by(col(OutboxEntry.id))).first()
     language = Language(conversation.language) if conversation and conversation.language \
         else Language.BOKMAL
     draft = draft_from_rows(draft_row, answers)
@@ -126,9 +133,9 @@ def load_document(session: Session, *, reference: str) -> DraftDocument | None:
     return DraftDocument(
         draft=draft, language=language, reference=submission.reference,
         submitted_at=submission.submitted_at,
-        unit_id=outbox.unit_id if outbox else None,
-        target_group=outbox.target_group if outbox else None,
-        district=outbox.district if outbox else None,
+        unit_id=entry.unit_id if entry else None,
+        target_group=entry.target_group if entry else None,
+        district=entry.district if entry else None,
     )
 
 

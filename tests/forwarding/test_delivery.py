@@ -479,7 +479,7 @@ async def test_no_answer_name_or_number_reaches_an_alert_or_a_log(
     # Faults whose messages quote the person: an exception's message is never logged.
     telegram = FakeTelegram(faults=[NetworkError(f"could not send «{CANARY}»"),
                                     TimedOut(CANARY), RetryAfter(timedelta(seconds=1))])
-    real = bot.delivery.load_document
+    real = bot.delivery.document_from_rows
     calls = {"n": 0}
 
     def failing_once(*args: Any, **kwargs: Any) -> Any:
@@ -488,7 +488,7 @@ async def test_no_answer_name_or_number_reaches_an_alert_or_a_log(
             raise ValueError(f"draft {CANARY} could not be read")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(bot.delivery, "load_document", failing_once)
+    monkeypatch.setattr(bot.delivery, "document_from_rows", failing_once)
     delivery = worker(engine, directory, telegram, clock, overdue_after=timedelta(minutes=1))
     for _ in range(8):
         await delivery.run_once()

@@ -175,7 +175,7 @@ def test_a_failing_delivery_logs_no_content(engine: Engine, clock: Clock,
     def broken(*args: object, **kwargs: object) -> None:
         raise LookupError(f"could not read {ANSWER} for {CONTACT_NAME}")
 
-    monkeypatch.setattr("bot.delivery.load_document", broken)
+    monkeypatch.setattr("bot.delivery.document_from_rows", broken)
     report = DeliveryWorker(engine, default_directory(), clock=clock).run_once_sync()
     assert report.failed == 1
     text = logged(debug_logs.records)
