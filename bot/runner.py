@@ -185,9 +185,10 @@ class DialogRunner:
     def _handle_in(self, session: Session, stored: StoredState, channel: str, chat_id: str,
                    conv: Conversation, event: Event) -> Turn:
         language_before = conv.language
-        outcome = self.dialog.handle(conv, event, self.clock())
+        now = self.clock()  # one moment for the turn: what it decides and when it is saved
+        outcome = self.dialog.handle(conv, event, now)
         save_turn(session, stored, channel=channel, chat_id=chat_id, conv=conv,
-                  effects=outcome.effects, now=self.clock())
+                  effects=outcome.effects, now=now)
         # An erasure's goodbye is said in the language the person was using.
         shown_in = conv.language or language_before
         return self._render(conv, outcome, shown_in)
