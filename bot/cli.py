@@ -14,16 +14,16 @@ def _chat(args: argparse.Namespace) -> int:
     from bot.retention import dialog_from_settings
     from bot.runner import DialogRunner
     from bot.terminal import TerminalChat, default_user
-    from storage.db import make_engine
+    from storage.db import configured_engine
     from storage.migrate import upgrade
 
     settings = get_settings()
     # The terminal chat is the embedded, single-user way in: keep its schema current itself.
     upgrade(settings.database_url)
-    runner = DialogRunner(make_engine(settings.database_url),
-                          dialog=dialog_from_settings(settings))
     language = Language(args.lang) if args.lang else None
-    return TerminalChat(runner, args.user or default_user()).run(language)
+    with configured_engine(settings.database_url) as engine:
+        runner = DialogRunner(engine, dialog=dialog_from_settings(settings))
+        return TerminalChat(runner, args.user or default_user()).run(language)
 
 
 def _run(args: argparse.Namespace) -> int:

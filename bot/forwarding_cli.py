@@ -11,40 +11,12 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
-
+from bot.cli_schema import schema_errors
 from storage.settings import get_settings
-
-
-@contextmanager
-def _engine() -> Iterator[Engine]:
-    from storage.db import make_engine
-
-    engine = make_engine(get_settings().database_url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def _schema_errors(command: Callable[[argparse.Namespace], int]
-                   ) -> Callable[[argparse.Namespace], int]:
-    """A database without the delivery tables gets a hint, not a traceback."""
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except (OperationalError, ProgrammingError) as error:
-            print(f"dinplan: the database is not ready ({type(error).__name__}); run "
-                  "`dinplan db upgrade` first", file=sys.stderr)
-            return 2
-    return run
 
 
 def _units_check(args: argparse.Namespace) -> int:
@@ -91,37 +63,39 @@ def _units_list(args: argparse.Namespace) -> int:
     return 0
 
 
-@_schema_errors
+@schema_errors
 def _deliver(args: argparse.Namespace) -> int:
     from bot.delivery import deliver_once
+    from storage.db import configured_engine
 
-    with _engine() as engine:
+    with configured_engine() as engine:
         report = asyncio.run(deliver_once(engine, get_settings()))
     print(f"delivered {report.delivered}, alerted {report.alerted}, failed {report.failed}, "
           f"newly overdue {report.overdue}")
     return 0
 
 
-@_schema_errors
+@schema_errors
 def _notify(args: argparse.Namespace) -> int:
     from bot.notifier import notify_once
+    from storage.db import configured_engine
 
-    with _engine() as engine:
+    with configured_engine() as engine:
         report = asyncio.run(notify_once(engine, get_settings()))
     print(f"settled {report.settled}, told {report.sent}, not sent {report.retrying}, dropped "
           f"{report.dropped}, failed {report.failed}, still waiting {report.waiting}")
     return 0
 
 
-@_schema_errors
+@schema_errors
 def _status(args: argparse.Namespace) -> int:
-    from storage.db import unit_of_work
+    from storage.db import configured_engine, unit_of_work
     from storage.models import utcnow
     from storage.outbox import delivery_status
 
     settings = get_settings()
     overdue_after = timedelta(minutes=settings.delivery_overdue_after_minutes)
-    with _engine() as engine, unit_of_work(engine) as session:
+    with configured_engine() as engine, unit_of_work(engine) as session:
         status = delivery_status(session, now=utcnow(), overdue_after=overdue_after)
     print(f"delivered to the units: {status.delivered_total} "
           f"({status.delivered_since} in the last 24 hours)")
@@ -136,14 +110,14 @@ def _status(args: argparse.Namespace) -> int:
     return 1 if status.overdue else 0
 
 
-@_schema_errors
+@schema_errors
 def _export(args: argparse.Namespace) -> int:
     from dialogs.review import format_reference
-    from storage.db import unit_of_work
+    from storage.db import configured_engine, unit_of_work
     from storage.exports import Copy, bundle, load_document, to_json, to_pdf
     from storage.units import default_directory
 
-    with _engine() as engine, unit_of_work(engine) as session:
+    with configured_engine() as engine, unit_of_work(engine) as session:
         document = load_document(session, reference=args.reference)
     if document is None:
         print(f"dinplan export: no sent draft with reference {args.reference}", file=sys.stderr)

@@ -25,6 +25,8 @@ import asyncio
 import sys
 from typing import Any
 
+from bot.cli_schema import schema_errors
+
 
 def _keys_new(args: argparse.Namespace) -> int:
     from storage.crypto import new_key
@@ -33,14 +35,14 @@ def _keys_new(args: argparse.Namespace) -> int:
     return 0
 
 
+@schema_errors
 def _keys_rotate(args: argparse.Namespace) -> int:
     from storage.crypto import rotate_key_file, rotate_to_current
-    from storage.db import make_engine
+    from storage.db import configured_engine
     from storage.settings import get_settings
 
     settings = get_settings()
-    engine = make_engine(settings.database_url)
-    try:
+    with configured_engine(settings.database_url) as engine:
         if settings.encryption_key is not None:
             ring = settings.keyring()
             if len(ring.key_ids) < 2:
@@ -57,25 +59,21 @@ def _keys_rotate(args: argparse.Namespace) -> int:
             print(f"dinplan keys rotate: error: no key file at {key_file}", file=sys.stderr)
             return 2
         rotation = rotate_key_file(engine, key_file, settle_seconds=args.settle)
-    finally:
-        engine.dispose()
     dropped = ", ".join(rotation.dropped_key_ids) or "none"
     print(f"re-encrypted {rotation.reencrypted} values with the new key {rotation.new_key_id}; "
           f"dropped the old keys ({dropped}) from {key_file}")
     return 0
 
 
+@schema_errors
 def _retention(args: argparse.Namespace) -> int:
     from bot.retention import retention_once
-    from storage.db import make_engine
+    from storage.db import configured_engine
     from storage.settings import get_settings
 
     settings = get_settings()
-    engine = make_engine(settings.database_url)
-    try:
+    with configured_engine(settings.database_url) as engine:
         report = asyncio.run(retention_once(engine, settings))
-    finally:
-        engine.dispose()
     print(f"deleted {report.drafts} unsent drafts, {report.requests} requests and "
           f"{report.conversations} empty chats; sent {report.reminders} reminders "
           f"({report.reminders_failed} failed)")

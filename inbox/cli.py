@@ -19,15 +19,8 @@ def _inbox(args: argparse.Namespace) -> int:
                  secure_cookies=False if args.insecure_cookies else None)
 
 
-def _engine() -> Any:
-    from storage.db import make_engine
-    from storage.settings import get_settings
-
-    return make_engine(get_settings().database_url)
-
-
 def _staff_add(args: argparse.Namespace) -> int:
-    from storage.db import unit_of_work
+    from storage.db import configured_engine, unit_of_work
     from storage.settings import get_settings
     from storage.staff import SETUP_LINK_VALID, StaffError, add_staff
     from storage.units import default_directory
@@ -38,17 +31,14 @@ def _staff_add(args: argparse.Namespace) -> int:
         print(f"dinplan: no unit {args.unit!r} in the units directory; known: {known}",
               file=sys.stderr)
         return 2
-    engine = _engine()
     try:
-        with unit_of_work(engine) as session:
+        with configured_engine() as engine, unit_of_work(engine) as session:
             account, token = add_staff(session, unit_id=unit.id, name=args.name,
                                        login=args.login, language=args.lang)
             login = account.login
     except StaffError as error:
         print(f"dinplan: {error}", file=sys.stderr)
         return 2
-    finally:
-        engine.dispose()
     link = f"{get_settings().inbox_url.rstrip('/')}/setup/{token}"
     hours = int(SETUP_LINK_VALID.total_seconds() // 3600)
     print(f"Added {args.name} ({login}) to {unit.name.nb} ({unit.id}).")
@@ -58,13 +48,11 @@ def _staff_add(args: argparse.Namespace) -> int:
 
 
 def _staff_list(args: argparse.Namespace) -> int:
-    from storage.db import unit_of_work
+    from storage.db import configured_engine, unit_of_work
     from storage.staff import list_staff
 
-    engine = _engine()
-    with unit_of_work(engine) as session:
+    with configured_engine() as engine, unit_of_work(engine) as session:
         accounts = list_staff(session, unit_id=args.unit)
-    engine.dispose()
     now = datetime.now(UTC)
     print(f"{'login':<24} {'name':<28} {'unit':<40} {'lang':<4} state")
     for account in accounts:
@@ -77,19 +65,16 @@ def _staff_list(args: argparse.Namespace) -> int:
 
 
 def _staff_disable(args: argparse.Namespace) -> int:
-    from storage.db import unit_of_work
+    from storage.db import configured_engine, unit_of_work
     from storage.staff import StaffError, disable_staff
 
-    engine = _engine()
     try:
-        with unit_of_work(engine) as session:
+        with configured_engine() as engine, unit_of_work(engine) as session:
             account = disable_staff(session, login=args.login)
             name = account.name
     except StaffError as error:
         print(f"dinplan: {error}", file=sys.stderr)
         return 2
-    finally:
-        engine.dispose()
     print(f"Disabled {name} ({args.login}); their sessions have ended.")
     return 0
 
@@ -100,17 +85,15 @@ def _utc(moment: datetime) -> datetime:
 
 def _audit(args: argparse.Namespace) -> int:
     from dialogs.reference import normalize_reference
-    from storage.db import unit_of_work
+    from storage.db import configured_engine, unit_of_work
     from storage.staff import audit_entries
 
     since = datetime.now(UTC) - timedelta(days=args.days) if args.days else None
-    engine = _engine()
-    with unit_of_work(engine) as session:
+    with configured_engine() as engine, unit_of_work(engine) as session:
         entries = audit_entries(
             session, unit_id=args.unit, login=args.login,
             reference=normalize_reference(args.reference) if args.reference else None,
             since=since, limit=args.limit)
-    engine.dispose()
     print(f"{'when (UTC)':<20} {'who':<24} {'unit':<40} {'action':<14} {'request':<10} result")
     for entry in entries:
         print(f"{_utc(entry.at).strftime('%Y-%m-%d %H:%M:%S'):<20} {entry.staff_login:<24} "

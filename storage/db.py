@@ -11,6 +11,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from storage.settings import get_settings
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -36,6 +38,17 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+@contextmanager
+def configured_engine(url: str | None = None) -> Iterator[Engine]:
+    """An engine on `url` (default: DINPLAN_DATABASE_URL) for one command, disposed when the
+    block ends, however it ends."""
+    engine = make_engine(url or get_settings().database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @contextmanager

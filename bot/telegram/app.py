@@ -44,7 +44,7 @@ from bot.telegram.handlers import ChatHandlers
 from bot.telegram.menu import set_command_menus
 from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.retrying import PatientRateLimiter
-from storage.db import make_engine, unit_of_work
+from storage.db import configured_engine, unit_of_work
 from storage.migrate import alembic_config, upgrade
 from storage.models import utcnow
 from storage.settings import Settings, get_settings
@@ -130,15 +130,13 @@ def ensure_schema(database_url: str, *, embedded_default: str) -> None:
         upgrade(database_url)
         return
     heads = set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            current = set(MigrationContext.configure(connection).get_current_heads())
-    except SQLAlchemyError as error:
-        raise ConfigurationError(f"cannot open the database (DINPLAN_DATABASE_URL): "
-                                 f"{type(error).__name__}") from error
-    finally:
-        engine.dispose()
+    with configured_engine(database_url) as engine:
+        try:
+            with engine.connect() as connection:
+                current = set(MigrationContext.configure(connection).get_current_heads())
+        except SQLAlchemyError as error:
+            raise ConfigurationError(f"cannot open the database (DINPLAN_DATABASE_URL): "
+                                     f"{type(error).__name__}") from error
     if current != heads:
         raise ConfigurationError("the database schema is not up to date; run `dinplan db "
                                  "upgrade` first")
@@ -158,24 +156,22 @@ def run_bot(settings: Settings, *, webhook: bool) -> int:
     default_url = Settings.model_fields["database_url"].default
     ensure_schema(settings.database_url, embedded_default=default_url)
     quiet_logs()
-    engine = make_engine(settings.database_url)
-    runner = DialogRunner(engine, dialog=dialog_from_settings(settings), escape=html.escape)
-    app = build_application(config, runner, settings=settings)
-    try:
-        if config.webhook is None:
-            app.run_polling(allowed_updates=ALLOWED_UPDATES)
-        else:
-            hook = config.webhook
-            app.run_webhook(listen=hook.listen, port=hook.port, url_path=hook.path,
-                            webhook_url=hook.url, secret_token=hook.secret,
-                            allowed_updates=ALLOWED_UPDATES)
-    except InvalidToken as error:
-        raise ConfigurationError("Telegram rejected DINPLAN_TELEGRAM_TOKEN") from error
-    except NetworkError as error:
-        raise StartupError(f"cannot reach the Bot API at {config.base_url}: "
-                           f"{type(error).__name__}") from error
-    finally:
-        engine.dispose()
+    with configured_engine(settings.database_url) as engine:
+        runner = DialogRunner(engine, dialog=dialog_from_settings(settings), escape=html.escape)
+        app = build_application(config, runner, settings=settings)
+        try:
+            if config.webhook is None:
+                app.run_polling(allowed_updates=ALLOWED_UPDATES)
+            else:
+                hook = config.webhook
+                app.run_webhook(listen=hook.listen, port=hook.port, url_path=hook.path,
+                                webhook_url=hook.url, secret_token=hook.secret,
+                                allowed_updates=ALLOWED_UPDATES)
+        except InvalidToken as error:
+            raise ConfigurationError("Telegram rejected DINPLAN_TELEGRAM_TOKEN") from error
+        except NetworkError as error:
+            raise StartupError(f"cannot reach the Bot API at {config.base_url}: "
+                               f"{type(error).__name__}") from error
     return 0
 
 
