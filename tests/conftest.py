@@ -1,5 +1,5 @@
 """Shared fixtures: a fresh migrated database per test on SQLite and on PostgreSQL, a fixed clock,
-a dialog runner.
+a dialog runner, an encryption key per test, and the Bot API emulator (one per session).
 
 Every test that uses `database_url`, `engine` or `runner` runs twice, `[sqlite]` and
 `[postgresql]`. PostgreSQL is a throw-away cluster started once per session (tests/pg.py), or the
@@ -17,9 +17,13 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.runner import DialogRunner
+from storage import crypto
+from storage.crypto import Keyring, new_key, parse_key
 from storage.db import make_engine
 from storage.migrate import upgrade
+from storage.settings import get_settings
 from tests.pg import URL_ENV, Databases, throwaway_cluster
+from tests.telegram.emulator import Emulator, SetupError, install_emulator, start_emulator, stop
 from tests.telegram.offline import OfflineRequest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,3 +113,36 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def offline() -> OfflineRequest:
     return OfflineRequest()
+
+
+# An encryption key per test. Not autouse here: the packages that encrypt (tests/forwarding,
+# tests/notify, tests/multiprocess, tests/privacy) request it from an autouse fixture of their own.
+@pytest.fixture
+def encryption_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A key for this test: in the environment (for `dinplan`, the migrations and child
+    processes, which inherit it) and in this process's key ring, so all of them read what any
+    of them wrote. DINPLAN_ENVIRONMENT is unset, so a production setting in the shell running
+    the tests does not change them."""
+    key = new_key()
+    monkeypatch.setenv("DINPLAN_ENCRYPTION_KEY", key)
+    monkeypatch.delenv("DINPLAN_ENVIRONMENT", raising=False)
+    get_settings.cache_clear()
+    # The process's key ring goes back to what it was after the test.
+    monkeypatch.setattr(crypto._ActiveKeyring, "ring", Keyring([parse_key(key)]))
+    monkeypatch.setattr(crypto._ActiveKeyring, "watched", None)
+    yield key
+    get_settings.cache_clear()
+
+
+# The Bot API emulator (tests/telegram/emulator.py), shared by tests/telegram's end-to-end tests
+# and tests/multiprocess: one process per session. It never skips: if it cannot start, the tests
+# that need it fail and say why.
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    try:
+        folder = install_emulator()
+        running = start_emulator(folder, tmp_path_factory.mktemp("emulator") / "emulator.log")
+    except SetupError as error:
+        pytest.fail(str(error), pytrace=False)
+    yield running
+    stop(running.process)

@@ -1,8 +1,11 @@
-"""Stand-ins shared by the test packages: a clock that moves only when told, and a Telegram
-sender that records what it sends and raises the faults it is given."""
+"""Stand-ins shared by the test packages: a clock that moves only when told, a Telegram sender
+that records what it sends and raises the faults it is given, and a PDF's text read back."""
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,3 +38,16 @@ class FakeTelegram:
 
     def to_chat(self, chat_id: int | str) -> list[str]:
         return [text for sent_to, text in self.sent if sent_to == int(chat_id)]
+
+
+def pdf_text(content: bytes) -> str:
+    """The PDF's text as pdftotext reads it (with the line breaks and spaces it puts in)."""
+    assert shutil.which("pdftotext"), "pdftotext (poppler-utils) is installed by .ci/system-deps"
+    done = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=content,
+                          capture_output=True, check=True)
+    return done.stdout.decode()
+
+
+def flat(text: str) -> str:
+    """Without line breaks and spaces, so text the PDF wrapped can be compared."""
+    return re.sub(r"\s+", "", text)

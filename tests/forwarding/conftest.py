@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from storage import crypto
-from storage.crypto import Keyring, new_key, parse_key
-from storage.settings import get_settings
 from storage.units import UnitsDirectory, load_directory
 from tests.forwarding.helpers import Clock, FakeTelegram, units_file_with_chats
 
 
 @pytest.fixture(autouse=True)
-def encryption_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A key for this test, in the environment too (for `dinplan` and child processes)."""
-    key = new_key()
-    monkeypatch.setenv("DINPLAN_ENCRYPTION_KEY", key)
-    get_settings.cache_clear()
-    # The process's key ring goes back to what it was after the test.
-    monkeypatch.setattr(crypto._ActiveKeyring, "ring", Keyring([parse_key(key)]))
-    yield key
-    get_settings.cache_clear()
+def _every_test_has_a_key(encryption_key: str) -> None:
+    """Every test here runs with its own key (`encryption_key`, tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +36,7 @@ from storage.exports import (
 from storage.exports.pdf import REPLACEMENT, printable
 from storage.settings import get_settings
 from storage.units import SHIPPED_FILE, UnitsDirectory, load_directory
+from tests.fakes import flat, pdf_text
 from tests.forwarding.helpers import CANARY, SENT_AT, UNSHARED, draft, submit
 
 FANA = "bergen-vurderingskontoret-fana-ytrebygda"
@@ -58,28 +57,14 @@ def document(language: Language = Language.BOKMAL, **changes: object) -> DraftDo
     return DraftDocument(**values)  # type: ignore[arg-type]
 
 
-def pdf_text(content: bytes, tmp_path: Path) -> str:
-    assert shutil.which("pdftotext"), "pdftotext (poppler-utils) is installed by .ci/system-deps"
-    path = tmp_path / "draft.pdf"
-    path.write_bytes(content)
-    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"],
-                          capture_output=True, check=True)
-    return done.stdout.decode()
-
-
-def flat(text: str) -> str:
-    """Without line breaks and spaces, so text the PDF wrapped can be compared."""
-    return re.sub(r"\s+", "", text)
-
-
 def answer_text(step_number: int) -> str:
     return f"svar{step_number} {CANARY} {SAMI}"
 
 
 # PDF -------------------------------------------------------------------------------------------
 
-def test_the_citizens_pdf_holds_every_answer(shipped: UnitsDirectory, tmp_path: Path) -> None:
-    text = pdf_text(to_pdf(document(), shipped), tmp_path)
+def test_the_citizens_pdf_holds_every_answer(shipped: UnitsDirectory) -> None:
+    text = pdf_text(to_pdf(document(), shipped))
     for number in range(1, 7):
         assert flat(answer_text(number)) in flat(text)
     assert "(deles ikke)" in text  # the person sees what was not shared
@@ -96,9 +81,9 @@ def test_the_citizens_pdf_holds_every_answer(shipped: UnitsDirectory, tmp_path: 
         assert flat(expected) in flat(text), expected
 
 
-def test_the_units_pdf_lacks_unshared_answers(shipped: UnitsDirectory, tmp_path: Path) -> None:
+def test_the_units_pdf_lacks_unshared_answers(shipped: UnitsDirectory) -> None:
     unshared_number = QUESTION_STEPS.index(UNSHARED) + 1
-    text = pdf_text(to_pdf(document().for_unit(), shipped), tmp_path)
+    text = pdf_text(to_pdf(document().for_unit(), shipped))
     assert flat(answer_text(unshared_number)) not in flat(text)
     assert "deles ikke" not in text
     assert "ikke besvart" not in text
@@ -108,23 +93,22 @@ def test_the_units_pdf_lacks_unshared_answers(shipped: UnitsDirectory, tmp_path:
     assert "Hva skjer nå" not in text  # the citizen's advice is not the unit's
 
 
-def test_the_pdf_is_in_the_chosen_language(shipped: UnitsDirectory, tmp_path: Path) -> None:
-    text = pdf_text(to_pdf(document(Language.NYNORSK), shipped), tmp_path)
+def test_the_pdf_is_in_the_chosen_language(shipped: UnitsDirectory) -> None:
+    text = pdf_text(to_pdf(document(Language.NYNORSK), shipped))
     for expected in ("Førespurnad ABCD-2345 vart send 31. januar 2026", "Kva skjer no",
                      "(blir ikkje delt)", "Koordinerande eining", "Side 1 av"):
         assert flat(expected) in flat(text), expected
     assert "Hva skjer" not in text
 
 
-def test_emoji_and_very_long_answers_print_or_show_a_mark(shipped: UnitsDirectory,
-                                                          tmp_path: Path) -> None:
+def test_emoji_and_very_long_answers_print_or_show_a_mark(shipped: UnitsDirectory) -> None:
     plan = draft()
     long_word = "å" * 400
     plan.answers[QUESTION_STEPS[0]] = Answer(f"Glad 😀 og takk 👍🏽 ❤️ {long_word} "
                                              + "lang tekst " * 1500)
     plan.answers[QUESTION_STEPS[1]] = Answer("linje\x00en\u200bto\nny linje")
     content = to_pdf(document(draft=plan), shipped)
-    text = pdf_text(content, tmp_path)
+    text = pdf_text(content)
     assert "😀" in text  # DejaVu Sans has it
     assert REPLACEMENT in text  # 👍 it has not: a visible mark instead of nothing
     assert flat(long_word) in flat(text)
@@ -135,11 +119,10 @@ def test_emoji_and_very_long_answers_print_or_show_a_mark(shipped: UnitsDirector
     assert printable("a\u200db\ufe0fc\x07") == "abc"
 
 
-def test_a_municipality_not_in_the_directory_gets_advice(shipped: UnitsDirectory,
-                                                         tmp_path: Path) -> None:
+def test_a_municipality_not_in_the_directory_gets_advice(shipped: UnitsDirectory) -> None:
     oslo = document(draft=draft(municipality="0301"), unit_id=None, target_group=None,
                     district=None)
-    text = pdf_text(to_pdf(oslo, shipped), tmp_path)
+    text = pdf_text(to_pdf(oslo, shipped))
     assert flat("Din plan kan ikke sende forespørsler til Oslo ennå") in flat(text)
     assert flat("ring sentralbordet i kommunen eller på sykehuset") in flat(text)
     assert flat(answer_text(1)) in flat(text)
@@ -261,7 +244,7 @@ def test_dinplan_export(engine: Engine, copy: str, tmp_path: Path,
 
     output = tmp_path / "draft.pdf"
     assert main(["export", reference, "--format", "pdf", "--copy", copy, "-o", str(output)]) == 0
-    text = pdf_text(output.read_bytes(), tmp_path)
+    text = pdf_text(output.read_bytes())
     assert "Kva skjer no" in text or copy == "unit"
     assert (flat(unshared) in flat(text)) is (copy == "citizen")
 

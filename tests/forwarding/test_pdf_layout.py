@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,14 +14,7 @@ from dialogs.draft import Language
 from storage.exports import fonts
 from storage.exports.fonts import fonts_for, full_fonts, subset_fonts
 from storage.exports.pdf import Block, printable, render_pdf, wrapped
-
-
-def pdf_text(content: bytes, tmp_path: Path) -> str:
-    assert shutil.which("pdftotext"), "pdftotext (poppler-utils) is installed by .ci/system-deps"
-    path = tmp_path / "layout.pdf"
-    path.write_bytes(content)
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True,
-                          check=True).stdout.decode()
+from tests.fakes import pdf_text
 
 
 def embedded_font_sizes(content: bytes) -> list[int]:
@@ -47,13 +38,13 @@ def test_a_character_only_the_full_font_has_uses_the_full_font() -> None:
     assert fonts_for([NORWEGIAN_AND_MORE, arabic_and_emoji]) == full_fonts()
 
 
-def test_both_fonts_print_the_same_text(tmp_path: Path) -> None:
+def test_both_fonts_print_the_same_text() -> None:
     usual = render_pdf([Block("title", "Tittel"), Block("line", NORWEGIAN_AND_MORE)],
                        Language.BOKMAL)
     wide = render_pdf([Block("title", "Tittel"), Block("line", NORWEGIAN_AND_MORE + " 😀")],
                       Language.BOKMAL)
-    assert NORWEGIAN_AND_MORE in pdf_text(usual, tmp_path)
-    assert NORWEGIAN_AND_MORE + " 😀" in pdf_text(wide, tmp_path)
+    assert NORWEGIAN_AND_MORE in pdf_text(usual)
+    assert NORWEGIAN_AND_MORE + " 😀" in pdf_text(wide)
     # The subset's font programs are smaller before fpdf2 subsets them again for the document:
     # the proof that the subset, not the whole font, was parsed.
     assert max(embedded_font_sizes(usual)) <= max(embedded_font_sizes(wide))

@@ -8,8 +8,6 @@ Bot API that answers from memory (tests/telegram/offline.py), a migrated SQLite 
 from __future__ import annotations
 
 import html
-import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +30,7 @@ from storage.conversations import load_conversation
 from storage.db import unit_of_work
 from storage.settings import Settings
 from storage.units import default_directory
+from tests.fakes import pdf_text
 from tests.notify.helpers import ACK_AT, SECRETS, UNIT_NAME, acknowledge, staff_member
 from tests.telegram.lines import say
 from tests.telegram.offline import OFFLINE, Call, OfflineRequest, Person, texts
@@ -109,15 +108,6 @@ async def send_from_telegram(person: Person, engine: Engine) -> list[Call]:
     raise AssertionError(f"the dialog did not reach sent; it is at {step_of(engine, person)}")
 
 
-def pdf_text(content: bytes, tmp_path: Path) -> str:
-    assert shutil.which("pdftotext"), "pdftotext (poppler-utils) is installed by .ci/system-deps"
-    path = tmp_path / "copy.pdf"
-    path.write_bytes(content)
-    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
-                          capture_output=True, text=True)
-    return done.stdout
-
-
 async def test_start_up_schedules_delivery_and_the_notifier(
         app: Application, offline: OfflineRequest) -> None:
     jobs = await started(app)
@@ -167,7 +157,7 @@ async def test_the_citizen_hears_of_the_receipt_in_the_chat(
 @pytest.mark.parametrize("language", ["nb", "nn"])
 async def test_the_own_copy_is_a_pdf_in_the_persons_language(
         app: Application, offline: OfflineRequest, sqlite_engine: Engine,
-        tmp_path: Path, language: str) -> None:
+        language: str) -> None:
     kari = Person(app, offline, chat_id=5201, language_code=language)
     calls = await send_from_telegram(kari, sqlite_engine)
     [document] = [c for c in calls if c.endpoint == "sendDocument"]
@@ -177,7 +167,7 @@ async def test_the_own_copy_is_a_pdf_in_the_persons_language(
     assert mime == "application/pdf"
     assert content.startswith(b"%PDF")
     assert document.params["caption"] == say(language, "telegram.document.caption")
-    text = " ".join(pdf_text(content, tmp_path).split())
+    text = " ".join(pdf_text(content).split())
     lang = Language(language)
     assert message(lang, "document.title") in text
     assert message(lang, "document.copy.citizen") in text

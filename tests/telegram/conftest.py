@@ -2,8 +2,9 @@
 
 Handler tests push real `Update`s through `Application.process_update` on an application whose
 requests never leave the process (`offline.py`), on a fresh migrated SQLite file. End-to-end
-tests (`test_e2e_*.py`) share one emulator per session and start the real `dinplan run`; they
-never skip: without node and npm they fail and say how to install them.
+tests (`test_e2e_*.py`) share one emulator per session (`emulator`, tests/conftest.py) and start
+the real `dinplan run`; they never skip: without node and npm they fail and say how to install
+them.
 """
 
 from __future__ import annotations
@@ -19,15 +20,7 @@ from telegram.ext import Application
 from bot.runner import DialogRunner
 from bot.telegram.app import build_application
 from bot.telegram.retrying import PatientRateLimiter
-from tests.telegram.emulator import (
-    Bots,
-    Emulator,
-    Phone,
-    SetupError,
-    install_emulator,
-    start_emulator,
-    stop,
-)
+from tests.telegram.emulator import Bots, Emulator, Phone, SetupError
 from tests.telegram.offline import OFFLINE, OfflineRequest, Person
 
 
@@ -65,17 +58,6 @@ def person(app: Application, offline: OfflineRequest) -> Callable[..., Person]: 
 
 
 # -- end to end ----------------------------------------------------------------------------------
-
-@pytest.fixture(scope="session")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    try:
-        folder = install_emulator()
-        running = start_emulator(folder, tmp_path_factory.mktemp("emulator") / "emulator.log")
-    except SetupError as error:
-        pytest.fail(str(error), pytrace=False)
-    yield running
-    stop(running.process)
-
 
 @pytest.fixture
 def bots(emulator: Emulator, tmp_path: Path) -> Iterator[Bots]:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from sqlalchemy import text
 
 from storage.db import make_engine
 from storage.exports.pdf import printable
+from tests.fakes import flat, pdf_text
 from tests.telegram.emulator import Bots, Emulator, Phone, eventually, text_of
 from tests.telegram.lines import first_sentence, label, say
-from tests.telegram.test_handlers_conversation import pdf_text
 
 SAMI_AND_MARKUP = "<b>Fet</b> & «sterk» 💪🏽 – áčđŋšŧž"
 
@@ -33,7 +32,7 @@ def toggle(person: Phone, language: str, service_key: str) -> None:
 
 
 def test_whole_conversation_in_bokmal(emulator: Emulator, bots: Bots,
-                                      phone: Callable[..., Phone], tmp_path: Path) -> None:
+                                      phone: Callable[..., Phone]) -> None:
     token = emulator.new_token()
     bots.start(token)
     kari = phone(token, language_code="nb")
@@ -86,8 +85,7 @@ def test_whole_conversation_in_bokmal(emulator: Emulator, bots: Bots,
     assert "Vurderingskontoret Fana–Ytrebygda" in "\n".join(text_of(item) for item in receipt)
     [document] = [item for item in kari.expect(say("nb", "telegram.document.caption"))
                   if "document" in item["message"]]
-    copy = pdf_text(emulator.download(token, document["message"]["document"]["file_id"]),
-                    tmp_path)
+    copy = flat(pdf_text(emulator.download(token, document["message"]["document"]["file_id"])))
     assert printable(SAMI_AND_MARKUP).replace(" ", "") in copy
     assert "KariNordmann" in copy
 

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-import shutil
-import subprocess
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func
@@ -27,6 +23,7 @@ from dialogs.steps import Step
 from storage.db import unit_of_work
 from storage.exports.pdf import printable
 from storage.models import Submission
+from tests.fakes import flat, pdf_text
 from tests.telegram.lines import label, say
 from tests.telegram.offline import OfflineRequest, Person, copies_sent, texts
 from tests.telegram.walk import (
@@ -104,19 +101,8 @@ async def test_a_pressed_choice_loses_its_buttons_and_shows_what_was_chosen(
     assert say("nb", "privacy.ask_consent") in texts(calls)
 
 
-def pdf_text(content: bytes, tmp_path: Path) -> str:
-    """The PDF's text without line breaks and spaces, so text the PDF wrapped can be compared."""
-    assert shutil.which("pdftotext"), "pdftotext (poppler-utils) is installed by .ci/system-deps"
-    path = tmp_path / "copy.pdf"
-    path.write_bytes(content)
-    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"],
-                          capture_output=True, check=True)
-    return re.sub(r"\s+", "", done.stdout.decode())
-
-
 async def test_whole_conversation_ends_with_receipt_and_own_copy(
-        person: Callable[..., Person], offline: OfflineRequest, sqlite_engine: Engine,
-        tmp_path: Path) -> None:
+        person: Callable[..., Person], offline: OfflineRequest, sqlite_engine: Engine) -> None:
     kari = person(language_code="nb")
     review = await to_review(kari, "nb", first_answer=SAMI_AND_MARKUP)
     assert say("nb", "review.heading") in texts(review)
@@ -133,7 +119,7 @@ async def test_whole_conversation_ends_with_receipt_and_own_copy(
     assert name.startswith("dinplan-")
     assert name.endswith(".pdf")
     assert mime == "application/pdf"
-    copy = pdf_text(content, tmp_path)
+    copy = flat(pdf_text(content))
     # A file shows text as it is: what the person wrote, unescaped, in their language.
     # (the emoji the PDF font cannot draw shows as "�", the rest as written).
     assert printable(SAMI_AND_MARKUP).replace(" ", "") in copy
