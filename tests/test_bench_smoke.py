@@ -3,15 +3,19 @@ few seconds and measures nothing. The real run is `make bench`, never part of `m
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "bench" / "out" / "results-small.json"  # the raw results `--small` writes
 
 
 def test_bench_runner_writes_its_results(tmp_path: Path) -> None:
     results = tmp_path / "RESULTS.md"
+    started = time.time()
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--small", "--only", "1,4", "--results", str(results)],
         cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
@@ -23,3 +27,13 @@ def test_bench_runner_writes_its_results(tmp_path: Path) -> None:
     assert "(not measured)" not in text
     # Every scripted conversation got to the end, on our bot and on the peer.
     assert "Din plan finished 3 of 3 conversations" in text
+    # The peer's count is only in the raw results, written by this run.
+    assert RAW.stat().st_mtime >= started - 1, f"{RAW} is from an earlier run"
+    [throughput] = [section for section in json.loads(RAW.read_text())["sections"]
+                    if section["title"].startswith("1. ")]
+    peers = throughput["data"]["peers"]
+    assert set(peers) == {"none", "interval", "every"}
+    for name, rounds in peers.items():
+        assert rounds, name
+        for got in rounds:
+            assert got["completed"] == got["users"] > 0, (name, got)

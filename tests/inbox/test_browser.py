@@ -4,13 +4,15 @@ started as a subprocess on 127.0.0.1 (stopped by its PID), on a temporary SQLite
 A citizen sends a request through the dialog (`DialogRunner`), delivery puts it in Gulen's
 inbox, a new staff member sets up their account from the link `dinplan staff add` printed, logs
 in with TOTP, opens the request, downloads the PDF and acknowledges receipt; the citizen's side
-then has the acknowledgement. The list and the request are saved as screenshots in docs/.
+then has the acknowledgement. The list and the request are saved as screenshots in the test's
+temporary folder; with DINPLAN_UPDATE_SCREENSHOTS=1 also in docs/ (the README shows them).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -41,6 +43,7 @@ from .conftest import ANSWERS, GULEN, NOT_SHARED, PASSWORD, Citizen, deliver
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
+UPDATE_SCREENSHOTS = "DINPLAN_UPDATE_SCREENSHOTS"  # =1: the screenshots replace those in docs/
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -125,6 +128,16 @@ def page() -> Iterator[Page]:
             browser.close()
 
 
+def _screenshot(page: Page, folder: Path, name: str) -> None:
+    """The whole page as `name` in `folder`, and in docs/ when asked to update those."""
+    path = folder / name
+    page.screenshot(path=str(path), full_page=True)
+    assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n"), path
+    if os.environ.get(UPDATE_SCREENSHOTS) == "1":
+        DOCS.mkdir(exist_ok=True)
+        shutil.copyfile(path, DOCS / name)
+
+
 def _age(engine: Engine, reference: str, days: int) -> None:
     """Make a request look as if it came `days` ago (for a list worth a screenshot)."""
     from storage.exports import answer_deadline
@@ -158,7 +171,7 @@ def citizen(database: tuple[str, Engine], keyring: str) -> Citizen:
 
 def test_staff_open_download_and_acknowledge_in_a_browser(
         database: tuple[str, Engine], citizen: Citizen, server: tuple[str, dict[str, str]],
-        page: Page) -> None:
+        page: Page, tmp_path: Path) -> None:
     _url, engine = database
     base, env = server
     reference = citizen.reference
@@ -194,8 +207,7 @@ def test_staff_open_download_and_acknowledge_in_a_browser(
     expect(rows.first).to_have_class(re.compile("overdue"))  # 40 days old: past the deadline
     expect(rows.last.locator(".reference")).to_have_text(format_reference(reference))
     assert ANSWERS[next(iter(ANSWERS))] not in page.content()
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / "inbox-list.png"), full_page=True)
+    _screenshot(page, tmp_path, "inbox-list.png")
 
     page.click(f"text={format_reference(reference)}")
     expect(page.locator("h1")).to_have_text(f"Førespurnad {format_reference(reference)}")
@@ -203,7 +215,7 @@ def test_staff_open_download_and_acknowledge_in_a_browser(
     for step, answer in ANSWERS.items():
         assert (answer in content) is (step is not NOT_SHARED)
     assert "Kari Nordmann" in content
-    page.screenshot(path=str(DOCS / "inbox-request.png"), full_page=True)
+    _screenshot(page, tmp_path, "inbox-request.png")
 
     with page.expect_download() as download:
         page.click("text=Last ned PDF")
