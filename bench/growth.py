@@ -11,6 +11,7 @@ version, and copied for each run so no run sees another's rows.
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import shutil
 import sqlite3
@@ -18,12 +19,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.harness import OUT, drive, fresh_sqlite, full_script, in_child, median, our_application
+from bench.harness import (
+    OUT,
+    drive,
+    fresh_sqlite,
+    full_script,
+    in_child,
+    median,
+    our_application,
+    percentile,
+)
 from bench.report import Row, Section
+from bench.throughput import FIRST_CHAT
 
 GENERATOR = 1  # bump when the generated rows change
 BASE_ID = 1_000  # generated rows get ids BASE_ID + 1 ...; the template's are below it
 TEMPLATE_CHAT = 999_999_999
+WARM_UP_CHAT = 900_000_000  # below the measured chats (bench.throughput.FIRST_CHAT)
 
 
 def schema_revision() -> str:
@@ -132,55 +144,103 @@ def generate_in_child(drafts: int) -> dict[str, Any]:
             "bytes": path.stat().st_size, "counts": counts(path)}
 
 
-def _updates_ms(result: dict[str, Any]) -> float:
-    """Milliseconds per update, the wait for the PDF copies after the last update left out."""
-    return 1000 * (result["seconds"] - result["copies_waited_seconds"]) / result["updates"]
+def settled(path: Path) -> None:
+    """Write the fresh copy to disk before it is measured: otherwise the first checkpoint's
+    fsync flushes the whole copied file (1.3 GB at 1,000,000 drafts) inside the run."""
+    with path.open("rb+") as copied:
+        os.fsync(copied.fileno())
 
 
-def run(*, sizes: list[int], users: int, rounds: int) -> Section:
+def measure_interleaved(paths: dict[str, str], users: int, batch: int) -> dict[str, Any]:
+    """One bot per database in this one process, fed in turns: `batch` people through the whole
+    conversation on one, then the next batch on the next, the order rotating. A noisy minute
+    slows every database alike, which separate runs a minute apart cannot promise."""
+    from bench.offline import start_update_ids_at
+    from bench.profiles import timed_stage
+    from bot.runner import DialogRunner
+    from storage.db import make_engine
+
+    totals: dict[str, float] = collections.defaultdict(float)
+    timed_stage(DialogRunner, "within", "transaction", totals, collections.Counter())
+    start_update_ids_at(10**9)  # above any id a generated database has claimed
+
+    async def run() -> dict[str, Any]:
+        bots = {size: await our_application(make_engine(f"sqlite:///{path}"))
+                for size, path in paths.items()}
+        got: dict[str, dict[str, list[float]]] = {
+            size: {"updates_ms": [], "transaction_ms": [], "latencies": []} for size in paths}
+        sizes = list(paths)
+        for app, request in bots.values():  # the first updates of a process warm its code up
+            await drive(app, request, full_script(), range(WARM_UP_CHAT, WARM_UP_CHAT + 2),
+                        record=False)
+        for number, first in enumerate(range(0, users, batch)):
+            chats = range(FIRST_CHAT + first, FIRST_CHAT + min(first + batch, users))
+            shift = number % len(sizes)
+            for size in sizes[shift:] + sizes[:shift]:
+                app, request = bots[size]
+                before = totals["transaction"]
+                result = await drive(app, request, full_script(), chats)
+                got[size]["updates_ms"].append(
+                    1000 * (result.seconds - result.copies_waited) / result.updates)
+                got[size]["transaction_ms"].append(
+                    1000 * (totals["transaction"] - before) / result.updates)
+                got[size]["latencies"].extend(result.latencies)
+        for app, _request in bots.values():
+            await app.shutdown()
+        return {size: {"updates_ms": runs["updates_ms"],
+                       "transaction_ms": runs["transaction_ms"],
+                       "p50_ms": 1000 * percentile(runs["latencies"], 50)}
+                for size, runs in got.items()}
+
+    return asyncio.run(run())
+
+
+def run(*, sizes: list[int], users: int, batch: int) -> Section:
     made = {size: in_child("growth", "generate_in_child", timeout=1800, drafts=size)
             for size in sizes}
     folder = OUT / "tmp" / f"growth-{os.getpid()}"
-    costs: dict[int, list[float]] = {size: [] for size in sizes}
-    ratios: dict[int, list[float]] = {size: [] for size in sizes}
-    medians: dict[int, list[float]] = {size: [] for size in sizes}
+    folder.mkdir(parents=True, exist_ok=True)
     try:
-        for number in range(rounds):
-            order = sizes if number % 2 == 0 else list(reversed(sizes))
-            got: dict[int, dict[str, Any]] = {}
-            for size in order:
-                folder.mkdir(parents=True, exist_ok=True)
-                copy = folder / f"drafts-{size}.sqlite3"
-                shutil.copyfile(made[size]["path"], copy)
-                got[size] = in_child("throughput", "measure_ours", users=users,
-                                     database_url=f"sqlite:///{copy}")
-                copy.unlink()
-                for suffix in ("-wal", "-shm"):
-                    Path(f"{copy}{suffix}").unlink(missing_ok=True)
-            for size in sizes:
-                costs[size].append(_updates_ms(got[size]))
-                medians[size].append(got[size]["p50_ms"] / got[sizes[0]]["p50_ms"])
-                ratios[size].append(_updates_ms(got[size]) / _updates_ms(got[sizes[0]]))
+        copies = {}
+        for size in sizes:  # copies, so no run sees another's rows
+            copy = folder / f"drafts-{size}.sqlite3"
+            shutil.copyfile(made[size]["path"], copy)
+            settled(copy)
+            copies[str(size)] = str(copy)
+        got = in_child("growth", "measure_interleaved", paths=copies, users=users, batch=batch)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    base = got[str(sizes[0])]
+
+    def paired(size: int, key: str) -> float:
+        """The median of the ratios of batches run one after the other."""
+        return median([ours / theirs for ours, theirs in zip(got[str(size)][key], base[key],
+                                                             strict=True)])
+
     rows = []
     for size in sizes:
-        ratio = median(ratios[size])
+        ratio = paired(size, "updates_ms")
         rows.append(Row(f"{size:,} drafts stored: ms per update (ratio to {sizes[0]:,})",
-                        f"{median(costs[size]):.2f} ms ({ratio:.2f}×)",
+                        f"{median(got[str(size)]['updates_ms']):.2f} ms ({ratio:.2f}×)",
                         "within ±10 %" if size != sizes[0] else "",
                         abs(ratio - 1) <= 0.10 if size != sizes[0] else None))
     rows.append(Row("median update (p50), ratio to the empty database", " / ".join(
-        f"{median(medians[size]):.2f}×" for size in sizes[1:])))
-    notes = [f"{users:,} people × the whole conversation per run, {rounds} round(s) in "
-             "alternating order; ratios taken within a round, then the median. The cost per "
-             "update is the wall time of the updates over their number (the mean), without the "
-             "wait for the PDF copies after the last update: the copies are made in the PDF "
-             "worker whatever is stored, and all of them queue at the end of this drive."]
+        f"{got[str(size)]['p50_ms'] / base['p50_ms']:.2f}×" for size in sizes[1:])))
+    rows.append(Row("the turn's transaction (lock, claim, load, dialog, save, commit) per update",
+                    " / ".join(f"{median(got[str(size)]['transaction_ms']):.2f} ms "
+                               f"({paired(size, 'transaction_ms'):.2f}×)" for size in sizes)))
+    batches = len(base["updates_ms"])
+    notes = [f"{users:,} people × the whole conversation on each database, in {batches} batches "
+             f"of {batch}: one bot per database in one process, a batch on each in turn, the "
+             "order rotating, so a noisy minute slows each alike. A ratio is the median over "
+             "the batches of a batch's cost against the empty database's batch beside it. The "
+             "cost per update is the wall time of the updates over their number (the mean), "
+             "without the wait for the PDF copies after a batch's last update: the copies are "
+             "made in the PDF worker whatever is stored."]
     for size in sizes:
         info = made[size]
         notes.append(f"{size:,} drafts: {info['bytes'] / 2**20:,.0f} MB file, rows "
                      f"{info['counts']}; {'cached' if info['cached'] else 'generated in'} "
                      f"{'' if info['cached'] else format(info['seconds'], '.0f') + ' s'}".rstrip())
     return Section("2. Growth (per-update cost with drafts already stored)", rows, notes,
-                   data={"costs": costs, "ratios": ratios, "p50_ratios": medians, "made": made})
+                   data={"made": made, "measured": got})

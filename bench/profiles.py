@@ -44,8 +44,10 @@ STAGES = [
 ]
 
 
-def _wrap(owner: Any, name: str, label: str, totals: dict[str, float],
-          calls: collections.Counter[str]) -> None:
+def timed_stage(owner: Any, name: str, label: str, totals: dict[str, float],
+                calls: collections.Counter[str]) -> None:
+    """Replace `owner.name` with a wrapper adding its time to totals[label] and its calls to
+    calls[label]."""
     original = getattr(owner, name)
 
     if asyncio.iscoroutinefunction(original):
@@ -85,7 +87,7 @@ def _instrument(totals: dict[str, float], calls: collections.Counter[str]) -> li
         except (ImportError, AttributeError):
             missing.append(path)
             continue
-        _wrap(owner, name, label, totals, calls)
+        timed_stage(owner, name, label, totals, calls)
         if not owners:  # a function: rebind it where it was imported by name
             for other in list(sys.modules.values()):
                 if getattr(other, name, None) is original and other is not module \

@@ -41,8 +41,8 @@ class Sizes:
     every_users: int | None = 300
     rounds: int = 1  # 1: rounds of all four variants
     growth_sizes: list[int] = field(default_factory=lambda: [0, 100_000, 1_000_000])
-    growth_users: int = 40
-    growth_rounds: int = 2
+    growth_users: int = 120
+    growth_batch: int = 10  # 2: people on one database before the next takes its turn
     memory_many: int = 3_000  # 3: projected linearly to 10,000 (the target's size)
     memory_few: int = 100
     memory_steps: int = 5
@@ -58,7 +58,7 @@ class Sizes:
 
 
 SMALL = Sizes(users=3, every_users=None, rounds=1, growth_sizes=[0, 200], growth_users=2,
-              growth_rounds=1, memory_many=30, memory_few=5, memory_steps=3, pdf_runs=3,
+              growth_batch=1, memory_many=30, memory_few=5, memory_steps=3, pdf_runs=3,
               fhir_runs=20, starts=1, webhook_users=4, offline_users=4, limited_users=2,
               profile_users=3, pyspy=False)
 
@@ -70,7 +70,7 @@ def benchmarks(sizes: Sizes) -> dict[str, tuple[str, Callable[[], Section]]]:
         "1": ("durable throughput", lambda: throughput.run(
             users=sizes.users, rounds=sizes.rounds, every_users=sizes.every_users)),
         "2": ("growth", lambda: growth.run(sizes=sizes.growth_sizes, users=sizes.growth_users,
-                                          rounds=sizes.growth_rounds)),
+                                          batch=sizes.growth_batch)),
         "3": ("memory", lambda: memory.run(many=sizes.memory_many, few=sizes.memory_few,
                                           steps=sizes.memory_steps)),
         "4": ("export", lambda: export.run(pdf_runs=sizes.pdf_runs, fhir_runs=sizes.fhir_runs)),
