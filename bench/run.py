@@ -52,7 +52,7 @@ class Sizes:
     webhook_users: int = 60
     offline_users: int = 60
     limited_users: int = 20
-    pg_rounds: int = 1
+    pg_rounds: int = 2
     profile_users: int = 60
     pyspy: bool = True
 
