@@ -12,10 +12,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from functools import cache
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.engine import CursorResult, RowMapping
+from sqlalchemy.sql.dml import Insert, Update
 from sqlmodel import Session
 
 from dialogs.draft import (
@@ -70,6 +72,7 @@ _LOAD = (
                  .outerjoin(_DRAFT, _DRAFT.c.id == _CONV.c.current_draft_id)
                  .outerjoin(_SUBMISSION, _SUBMISSION.c.id == _LATEST_SUBMISSION))
     .where(_CONV.c.channel == bindparam("channel"), _CONV.c.chat_id == bindparam("chat_id")))
+_INSERT_ANSWER = insert(_ANSWER)
 _LOAD_ANSWERS = select(_ANSWER.c.id, _ANSWER.c.question, _ANSWER.c.text, _ANSWER.c.shared).where(
     _ANSWER.c.draft_id == bindparam("draft_id"))
 
@@ -220,11 +223,35 @@ def _discard_draft(session: Session, draft_id: int) -> None:
     session.connection().execute(delete(_DRAFT).where(_DRAFT.c.id == draft_id))
 
 
+# A turn writes one of a few column sets, so each statement is built once per set: building
+# a statement and its cache key every turn cost more than SQLite took to run it.
+@cache
+def _insert_statement(table: Table, columns: tuple[str, ...]) -> Insert:
+    return insert(table).values({name: bindparam(f"new_{name}") for name in columns})
+
+
+@cache
+def _update_statement(table: Table, columns: tuple[str, ...]) -> Update:
+    return update(table).where(table.c.id == bindparam("row_id")).values(
+        {name: bindparam(f"new_{name}") for name in columns})
+
+
+def _new(values: dict[str, Any]) -> dict[str, Any]:
+    return {f"new_{name}": value for name, value in values.items()}
+
+
 def _insert(session: Session, table: Table, **values: Any) -> int:
     """Insert one row; its new id."""
-    result = cast(CursorResult[Any], session.connection().execute(insert(table).values(**values)))
+    result = cast(CursorResult[Any], session.connection().execute(
+        _insert_statement(table, tuple(sorted(values))), _new(values)))
     assert result.inserted_primary_key is not None
     return int(result.inserted_primary_key[0])
+
+
+def _update(session: Session, table: Table, row_id: int, **values: Any) -> None:
+    """Set these columns of the row with this id."""
+    session.connection().execute(_update_statement(table, tuple(sorted(values))),
+                                 {"row_id": row_id, **_new(values)})
 
 
 def _changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -248,16 +275,14 @@ def _write_draft(session: Session, state: StoredState, conversation_id: int, dra
         draft_id = state.draft_id
         changed = _changed(state.draft, values)
         if changed or new_answers or changed_answers:
-            session.connection().execute(update(_DRAFT).where(_DRAFT.c.id == draft_id)
-                            .values(updated_at=now, **changed))
+            _update(session, _DRAFT, draft_id, updated_at=now, **changed)
     if new_answers:
-        session.connection().execute(insert(_ANSWER), [
+        session.connection().execute(_INSERT_ANSWER, [
             {"draft_id": draft_id, "question": q, "text": answers[q][0], "shared": answers[q][1]}
             for q in new_answers])
     for question in changed_answers:
         text, shared = answers[question]
-        session.connection().execute(update(_ANSWER).where(_ANSWER.c.id == before[question][0])
-                        .values(text=text, shared=shared))
+        _update(session, _ANSWER, before[question][0], text=text, shared=shared)
     return draft_id
 
 
@@ -283,9 +308,9 @@ def save_turn(session: Session, state: StoredState, *, channel: str, chat_id: st
                                   created_at=now, updated_at=now, **values)
     else:
         conversation_id = state.conversation_id
-        session.connection().execute(update(_CONV).where(_CONV.c.id == conversation_id).values(
-            updated_at=now, **_changed(state.conversation, values),
-            **({"current_draft_id": None} if draft_state.draft_id != state.draft_id else {})))
+        _update(session, _CONV, conversation_id, updated_at=now,
+                **_changed(state.conversation, values),
+                **({"current_draft_id": None} if draft_state.draft_id != state.draft_id else {}))
     if Effect.WITHDRAW_CONSENT in effects:
         withdraw_consent(session, conversation_id=conversation_id, channel=channel, now=now)
     # Nothing of the draft is stored before consent; a decline keeps only that choice.
@@ -295,8 +320,7 @@ def save_turn(session: Session, state: StoredState, *, channel: str, chat_id: st
         return  # no empty draft rows (after a cancel, or before the first answer)
     draft_id = _write_draft(session, draft_state, conversation_id, conv.draft, now)
     if draft_id != state.draft_id:
-        session.connection().execute(update(_CONV).where(_CONV.c.id == conversation_id)
-                        .values(current_draft_id=draft_id))
+        _update(session, _CONV, conversation_id, current_draft_id=draft_id)
     if Effect.SUBMIT in effects and conv.submission is not None:
         _submit(session, conv, conversation_id=conversation_id, draft_id=draft_id, now=now)
 
