@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.cli_schema import schema_errors
+from storage.cli_schema import schema_errors
 from storage.settings import get_settings
 
 

@@ -25,7 +25,7 @@ import asyncio
 import sys
 from typing import Any
 
-from bot.cli_schema import schema_errors
+from storage.cli_schema import schema_errors
 
 
 def _keys_new(args: argparse.Namespace) -> int:

@@ -1,7 +1,8 @@
 """The inbox's `dinplan` subcommands: `inbox`, `staff add/list/disable` and `audit`.
 
 They print for the administrator, in English like the rest of the command line. Nothing here
-prints a request's content: the audit log has none.
+prints a request's content: the audit log has none. On a database without the schema, the
+commands that use it say to run `dinplan db upgrade` (exit 2) instead of a traceback.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from storage.cli_schema import schema_errors
+
 
 def _inbox(args: argparse.Namespace) -> int:
     from inbox.server import serve
@@ -19,6 +22,7 @@ def _inbox(args: argparse.Namespace) -> int:
                  secure_cookies=False if args.insecure_cookies else None)
 
 
+@schema_errors
 def _staff_add(args: argparse.Namespace) -> int:
     from storage.db import configured_engine, unit_of_work
     from storage.settings import get_settings
@@ -47,6 +51,7 @@ def _staff_add(args: argparse.Namespace) -> int:
     return 0
 
 
+@schema_errors
 def _staff_list(args: argparse.Namespace) -> int:
     from storage.db import configured_engine, unit_of_work
     from storage.staff import list_staff
@@ -64,6 +69,7 @@ def _staff_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@schema_errors
 def _staff_disable(args: argparse.Namespace) -> int:
     from storage.db import configured_engine, unit_of_work
     from storage.staff import StaffError, disable_staff
@@ -83,6 +89,7 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+@schema_errors
 def _audit(args: argparse.Namespace) -> int:
     from dialogs.reference import normalize_reference
     from storage.db import configured_engine, unit_of_work

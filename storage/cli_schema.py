@@ -1,5 +1,6 @@
 """What the `dinplan` commands that work on the database share: a database without the tables
-they need gets a hint, not a traceback."""
+they need gets a hint, not a traceback. It lives in storage so that the bot's commands and the
+inbox's (which never import bot/) use the same one."""
 
 from __future__ import annotations
 
