@@ -41,7 +41,7 @@ from inbox.security import (
 from inbox.texts import Texts
 from storage import staff as staff_store
 from storage.db import unit_of_work
-from storage.models import utcnow
+from storage.models import DeliveredRequest, utcnow
 from storage.staff import (
     LOCKOUT,
     MAX_PASSWORD_LENGTH,
@@ -50,6 +50,7 @@ from storage.staff import (
     ActiveSession,
     AuditAction,
     LoginResult,
+    RequestStatus,
     SetupProblem,
 )
 
@@ -59,8 +60,9 @@ DOWNLOADS = {"pdf": AuditAction.DOWNLOAD_PDF, "fhir": AuditAction.DOWNLOAD_FHIR,
              "json": AuditAction.DOWNLOAD_JSON}
 DONE_NOTICES = ("acknowledged", "status_changed", "note_added")
 FormField = Annotated[str, Form(max_length=8000)]
-# Acts on one request of the staff member's unit; returns which notice to show, if any.
-Act = Callable[[Session, ActiveSession, str], str | None]
+# Acts on one request of the staff member's unit, looked up once by `request_action`; returns
+# which notice to show, if any.
+Act = Callable[[Session, ActiveSession, DeliveredRequest], str | None]
 
 
 class LoginRequiredError(Exception):
@@ -342,40 +344,45 @@ def create_app(engine: Engine, *, clock: Clock = utcnow, secure_cookies: bool = 
                 done = act(session, active, found)
         if found is None:
             return not_found(request, active)
-        return RedirectResponse(f"/requests/{found}" + (f"?done={done}" if done else ""), 303)
+        return RedirectResponse(f"/requests/{found.reference}" + (f"?done={done}" if done else ""),
+                                303)
+
+    def status_action(request: Request, reference: str, csrf_token: str, *, status: str,
+                      action: AuditAction, done: str, only_if_new: bool = False) -> Response:
+        """A status form: audit the attempt, then set the status; the notice if it changed.
+        A status the inbox does not know changes nothing and is not audited."""
+        def act(session: Session, active: ActiveSession, found: DeliveredRequest) -> str | None:
+            if status not in inbox_requests.STATUSES:
+                return None
+            staff_store.audit(session, staff=active.staff, action=action,
+                              reference=found.reference, now=clock())
+            changed = inbox_requests.set_status(session, staff=active.staff, request=found,
+                                                status=RequestStatus(status), now=clock(),
+                                                only_if_new=only_if_new)
+            return done if changed else None
+        return request_action(request, reference, csrf_token, act)
 
     @app.post("/requests/{reference}/acknowledge")
     def acknowledge(request: Request, reference: str, csrf_token: FormField = "") -> Response:
-        def act(session: Session, active: ActiveSession, found: str) -> str | None:
-            staff_store.audit(session, staff=active.staff, action=AuditAction.ACKNOWLEDGE,
-                              reference=found, now=clock())
-            changed = inbox_requests.acknowledge(session, staff=active.staff, reference=found,
-                                                 now=clock())
-            return "acknowledged" if changed else None
-        return request_action(request, reference, csrf_token, act)
+        return status_action(request, reference, csrf_token, status=RequestStatus.RECEIVED,
+                             action=AuditAction.ACKNOWLEDGE, done="acknowledged",
+                             only_if_new=True)
 
     @app.post("/requests/{reference}/status")
     def change_status(request: Request, reference: str, csrf_token: FormField = "",
                       status: FormField = "") -> Response:
-        def act(session: Session, active: ActiveSession, found: str) -> str | None:
-            if status not in inbox_requests.STATUSES:
-                return None
-            staff_store.audit(session, staff=active.staff, action=AuditAction.CHANGE_STATUS,
-                              reference=found, now=clock())
-            changed = inbox_requests.change_status(session, staff=active.staff,
-                                                   reference=found, status=status, now=clock())
-            return "status_changed" if changed else None
-        return request_action(request, reference, csrf_token, act)
+        return status_action(request, reference, csrf_token, status=status,
+                             action=AuditAction.CHANGE_STATUS, done="status_changed")
 
     @app.post("/requests/{reference}/notes")
     def add_note(request: Request, reference: str, csrf_token: FormField = "",
                  note: FormField = "") -> Response:
-        def act(session: Session, active: ActiveSession, found: str) -> str | None:
-            if not inbox_requests.add_note(session, staff=active.staff, reference=found,
+        def act(session: Session, active: ActiveSession, found: DeliveredRequest) -> str | None:
+            if not inbox_requests.add_note(session, staff=active.staff, request=found,
                                            text=note, now=clock()):
                 return None
             staff_store.audit(session, staff=active.staff, action=AuditAction.ADD_NOTE,
-                              reference=found, now=clock())
+                              reference=found.reference, now=clock())
             return "note_added"
         return request_action(request, reference, csrf_token, act)
 

@@ -136,10 +136,10 @@ def list_for_unit(session: Session, *, unit_id: str, status: str | None,
     return sorted(rows, key=lambda r: (r.deadline, r.received_at, r.reference))
 
 
-def find_for_unit(session: Session, *, unit_id: str, reference: str) -> str | None:
-    """The reference, if it is one of the unit's requests."""
-    found = staff_store.find_delivered(session, unit_id=unit_id, reference=reference)
-    return found.reference if found else None
+def find_for_unit(session: Session, *, unit_id: str,
+                  reference: str) -> DeliveredRequest | None:
+    """One of the unit's requests, to act on; another unit's is None, like a missing one."""
+    return staff_store.find_delivered(session, unit_id=unit_id, reference=reference)
 
 
 def open_for_unit(session: Session, *, unit_id: str, reference: str,
@@ -183,34 +183,43 @@ def open_for_unit(session: Session, *, unit_id: str, reference: str,
     )
 
 
+def set_status(session: Session, *, staff: StaffAccount, request: DeliveredRequest,
+               status: RequestStatus, now: datetime, only_if_new: bool = False) -> bool:
+    """Give one of the staff member's unit's requests a new status; False if nothing changed
+    (the status it has already, another unit's request, or, `only_if_new`, one already acted on).
+    Reaching `received` is the acknowledgement the citizen is told about."""
+    if request.unit_id != staff.unit_id:
+        return False
+    if only_if_new and staff_store.request_status(
+            session, delivered_request_id=request.id or 0) is not RequestStatus.NEW:
+        return False
+    return staff_store.change_request_status(session, staff=staff, request=request,
+                                             status=status, now=now)
+
+
 def acknowledge(session: Session, *, staff: StaffAccount, reference: str,
                 now: datetime) -> bool:
-    """Confirm receipt: status `received`, which the citizen is told about."""
-    delivered = staff_store.find_delivered(session, unit_id=staff.unit_id, reference=reference)
-    if delivered is None:
-        return False
-    if staff_store.request_status(session, delivered_request_id=delivered.id or 0) \
-            is not RequestStatus.NEW:
-        return False
-    return staff_store.change_request_status(session, staff=staff, request=delivered,
-                                             status=RequestStatus.RECEIVED, now=now)
+    """Confirm receipt of a new request (`set_status` to `received`, by reference)."""
+    found = find_for_unit(session, unit_id=staff.unit_id, reference=reference)
+    return found is not None and set_status(session, staff=staff, request=found,
+                                            status=RequestStatus.RECEIVED, now=now,
+                                            only_if_new=True)
 
 
 def change_status(session: Session, *, staff: StaffAccount, reference: str, status: str,
                   now: datetime) -> bool:
-    delivered = staff_store.find_delivered(session, unit_id=staff.unit_id, reference=reference)
-    if delivered is None:
-        return False
-    return staff_store.change_request_status(session, staff=staff, request=delivered,
-                                             status=RequestStatus(status), now=now)
+    """`set_status` by reference."""
+    found = find_for_unit(session, unit_id=staff.unit_id, reference=reference)
+    return found is not None and set_status(session, staff=staff, request=found,
+                                            status=RequestStatus(status), now=now)
 
 
-def add_note(session: Session, *, staff: StaffAccount, reference: str, text: str,
+def add_note(session: Session, *, staff: StaffAccount, request: DeliveredRequest, text: str,
              now: datetime) -> bool:
-    delivered = staff_store.find_delivered(session, unit_id=staff.unit_id, reference=reference)
-    if delivered is None or delivered.id is None:
+    """An internal note on one of the staff member's unit's requests; False if it is empty."""
+    if request.unit_id != staff.unit_id or request.id is None:
         return False
-    return staff_store.add_note(session, staff=staff, delivered_request_id=delivered.id,
+    return staff_store.add_note(session, staff=staff, delivered_request_id=request.id,
                                 text=text, now=now) is not None
 
 

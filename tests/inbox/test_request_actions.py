@@ -1,0 +1,116 @@
+"""The staff's actions on one request (acknowledge, change status, add a note) beyond
+test_requests.py: what acknowledging does to a request that is no longer new, how the posted
+reference is read, and that the actions refuse another unit's request even when handed it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from dialogs.review import format_reference
+from inbox import requests as inbox_requests
+from storage.db import unit_of_work
+from storage.staff import AuditEntry, InternalNote, RequestStatus, RequestStatusChange
+
+from .conftest import ASANE, GULEN, Clock, StaffMember, csrf_of
+
+LoggedIn = Callable[[StaffMember], TestClient]
+MakeStaff = Callable[..., StaffMember]
+SendRequest = Callable[..., str]
+
+
+def _audit(engine: Engine) -> list[tuple[str, str | None, bool]]:
+    with unit_of_work(engine) as session:
+        return [(e.action, e.reference, e.allowed) for e in session.exec(
+            select(AuditEntry).order_by(AuditEntry.id))]  # type: ignore[arg-type]
+
+
+def _statuses(engine: Engine) -> list[tuple[str, str]]:
+    with unit_of_work(engine) as session:
+        return [(c.previous_status, c.status) for c in session.exec(
+            select(RequestStatusChange).order_by(RequestStatusChange.id))]  # type: ignore[arg-type]
+
+
+def test_acknowledging_is_only_for_a_new_request_but_the_status_form_may_go_back(
+        engine: Engine, make_staff: MakeStaff, logged_in: LoggedIn,
+        send_request: SendRequest) -> None:
+    reference = send_request()
+    browser = logged_in(make_staff())
+    token = csrf_of(browser.get(f"/requests/{reference}").text)
+    browser.post(f"/requests/{reference}/status",
+                 data={"csrf_token": token, "status": "in_progress"})
+    # In progress already: acknowledging changes nothing and says nothing, but is audited.
+    response = browser.post(f"/requests/{reference}/acknowledge", data={"csrf_token": token})
+    assert (response.status_code, response.headers["location"]) == (
+        303, f"/requests/{reference}")
+    assert _statuses(engine) == [("new", "in_progress")]
+    assert _audit(engine)[-1] == ("acknowledge", reference, True)
+    # The status form is not the acknowledgement: it may set `received` on any request.
+    response = browser.post(f"/requests/{reference}/status",
+                            data={"csrf_token": token, "status": "received"})
+    assert response.headers["location"] == f"/requests/{reference}?done=status_changed"
+    assert _statuses(engine) == [("new", "in_progress"), ("in_progress", "received")]
+
+
+def test_a_status_the_inbox_does_not_know_is_not_audited(
+        engine: Engine, make_staff: MakeStaff, logged_in: LoggedIn,
+        send_request: SendRequest) -> None:
+    reference = send_request()
+    browser = logged_in(make_staff())
+    token = csrf_of(browser.get(f"/requests/{reference}").text)
+    before = _audit(engine)
+    response = browser.post(f"/requests/{reference}/status",
+                            data={"csrf_token": token, "status": "nonsense"})
+    assert response.headers["location"] == f"/requests/{reference}"
+    assert _audit(engine) == before
+    assert _statuses(engine) == []
+
+
+def test_actions_read_the_reference_as_people_write_it(
+        engine: Engine, make_staff: MakeStaff, logged_in: LoggedIn,
+        send_request: SendRequest) -> None:
+    reference = send_request()
+    written = format_reference(reference).lower()
+    assert written != reference
+    browser = logged_in(make_staff())
+    token = csrf_of(browser.get(f"/requests/{reference}").text)
+    for path, data, done in [
+        ("acknowledge", {}, "acknowledged"),
+        ("status", {"status": "closed"}, "status_changed"),
+        ("notes", {"note": "Ringt tilbake."}, "note_added"),
+    ]:
+        response = browser.post(f"/requests/{written}/{path}",
+                                data={"csrf_token": token, **data})
+        assert (response.status_code, response.headers["location"]) == (
+            303, f"/requests/{reference}?done={done}"), path
+    assert _audit(engine)[-3:] == [("acknowledge", reference, True),
+                                   ("change_status", reference, True),
+                                   ("add_note", reference, True)]
+    assert _statuses(engine) == [("new", "received"), ("received", "closed")]
+
+
+def test_another_units_request_is_refused_even_when_handed_over(
+        engine: Engine, make_staff: MakeStaff, send_request: SendRequest,
+        clock: Clock) -> None:
+    gulens = send_request()
+    berit = make_staff(unit_id=ASANE, name="Berit Berg", language="nb")
+    with unit_of_work(engine) as session:
+        assert inbox_requests.find_for_unit(session, unit_id=ASANE, reference=gulens) is None
+        theirs = inbox_requests.find_for_unit(session, unit_id=GULEN, reference=gulens)
+        assert theirs is not None
+        for only_if_new in (True, False):
+            assert not inbox_requests.set_status(
+                session, staff=berit.account, request=theirs, status=RequestStatus.RECEIVED,
+                now=clock(), only_if_new=only_if_new)
+        assert not inbox_requests.add_note(session, staff=berit.account, request=theirs,
+                                           text="Snoke", now=clock())
+        assert not inbox_requests.acknowledge(session, staff=berit.account, reference=gulens,
+                                              now=clock())
+        assert not inbox_requests.change_status(session, staff=berit.account,
+                                                reference=gulens, status="closed", now=clock())
+    with unit_of_work(engine) as session:
+        assert not list(session.exec(select(RequestStatusChange)))
+        assert not list(session.exec(select(InternalNote)))
