@@ -201,9 +201,9 @@ def pyspy_throughput(users: int, database_url: str | None = None, name: str = "t
 # -- pyinstrument --------------------------------------------------------------------------------
 
 PDF_PARTS = {
-    "_Pdf.__init__": "FPDF set-up: add_font parses both DejaVu TTFs (fontTools)",
-    "multi_cell": "multi_cell: line breaking (width of every character, fpdf2)",
-    "output": "output: subsetting and embedding the fonts (fontTools.subset)",
+    "_pages": "layout: breaking the lines (ReportLab's string widths)",
+    "drawString": "drawing the lines (ReportLab)",
+    "Canvas.save": "save: embedding the fonts' glyphs and compressing (ReportLab)",
     "blocks": "blocks: rendering the review lines from the catalogs",
     "printable": "printable: replacing characters the font lacks",
 }

@@ -1,6 +1,6 @@
 """PDFs are made in a separate worker process, not in a thread of the bot.
 
-A PDF is some 40 ms of pure Python (fpdf2, fontTools). Made in a thread, it holds the GIL the
+A PDF is some 10 ms of pure Python (ReportLab). Made in a thread, it holds the GIL the
 turns need: every call a turn makes into SQLite lets the PDF thread run for up to Python's 5 ms
 switch interval, which made the turns beside a PDF 10-40 ms slow (bench/findings.md). One
 worker process, started with the bot (or on the first PDF) with `spawn` (a fork would copy the
@@ -34,7 +34,7 @@ _pool: ProcessPoolExecutor | None = None
 
 
 def _render(document: DraftDocument, directory: UnitsDirectory | None) -> bytes:
-    # Imported in the worker: fpdf and the fonts are never loaded in the bot's own process.
+    # Imported in the worker: ReportLab and the fonts are never loaded in the bot's own process.
     from storage.exports.pdf import to_pdf
 
     return to_pdf(document, directory)
@@ -62,14 +62,14 @@ def _worker() -> ProcessPoolExecutor:
 
 
 def _prepare() -> None:
-    from storage.exports.fonts import full_fonts, subset_fonts
+    from storage.exports.fonts import registered_fonts
 
-    subset_fonts(), full_fonts()
+    registered_fonts()
 
 
 def start_worker() -> Future[None]:
-    """Start the worker now (it loads fpdf and the fonts: about a second), so the first copy
-    does not wait for it; returns at once."""
+    """Start the worker now (it loads ReportLab and the fonts: about half a second), so the
+    first copy does not wait for it; returns at once."""
     return _worker().submit(_prepare)
 
 

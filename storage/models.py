@@ -16,7 +16,7 @@ def utcnow() -> datetime:
 
 
 # The modules of storage besides this one that define tables; tests/test_migrations.py checks
-# that none is missing. Importing only these keeps fpdf and alembic out of an erasure.
+# that none is missing. Importing only these keeps ReportLab and alembic out of an erasure.
 TABLE_MODULES = ("storage.staff", "storage.updates")
 
 

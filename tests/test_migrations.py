@@ -200,7 +200,7 @@ def _tables_in_a_fresh_process(code: str) -> list[str]:
 
 
 def test_all_tables_names_every_module_that_defines_one() -> None:
-    """storage.models.all_tables imports a short list, not all of storage (fpdf, alembic): the
+    """storage.models.all_tables imports a short list, not all of storage (ReportLab, alembic): the
     list must hold every module that adds a table."""
     listed = _tables_in_a_fresh_process(
         "from storage.models import all_tables; print(*(t.name for t in all_tables()))")

@@ -47,7 +47,7 @@ def draft_copy(conv: Conversation, directory: UnitsDirectory | None = None) -> D
     directory = directory or default_directory()
     reference = format_reference(conv.submission.reference)
     caption = render(conv.language, Reply("telegram.document.caption"), escape).text
-    from storage.exports.fonts import FontMissingError  # fontTools is slow to import: on use
+    from storage.exports.fonts import FontMissingError  # ReportLab is slow to import: on use
 
     try:
         content = pdf_in_worker(citizen_document(conv, directory), directory)

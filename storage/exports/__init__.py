@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    # fpdf and its fonts cost a fifth of a second to import: only code that makes a PDF pays.
+    # ReportLab and its fonts cost a fifth of a second to load: only code that makes a PDF pays.
     if name in ("blocks", "to_pdf"):
         from storage.exports import pdf
 

@@ -10,12 +10,16 @@ a character the font lacks prints as "�" instead of vanishing or failing.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
+from io import BytesIO
 from typing import Literal
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
 
 import storage.texts  # noqa: F401  (registers the document messages)
 from dialogs.draft import Language
@@ -25,7 +29,7 @@ from dialogs.render import message, render
 from dialogs.review import format_reference, review_lines
 from dialogs.steps import QUESTION_STEPS
 from storage.exports.document import Copy, DraftDocument
-from storage.exports.fonts import FontMissingError, FontSet, fonts_for, full_fonts
+from storage.exports.fonts import BOLD_NAME, REGULAR_NAME, FontMissingError, registered_fonts
 from storage.units import TARGET_GROUP_LABELS, TargetGroup, UnitsDirectory
 
 __all__ = ["REPLACEMENT", "Block", "FontMissingError", "blocks", "printable", "render_pdf",
@@ -45,7 +49,7 @@ class Block:
 def printable(text: str) -> str:
     """Text the font can draw: invisible format characters (emoji joiners, variation selectors,
     skin tones) and control characters go, anything else the font lacks becomes "�"."""
-    covered = full_fonts().covered
+    covered = registered_fonts()
     out = []
     for char in unicodedata.normalize("NFC", text):
         if char == "\n":
@@ -150,46 +154,31 @@ def blocks(document: DraftDocument, directory: UnitsDirectory | None = None) -> 
 
 # Layout ----------------------------------------------------------------------------------------
 
-
-class _Pdf(FPDF):
-    def __init__(self, language: Language, fonts: FontSet) -> None:
-        super().__init__(format="A4")
-        self.language = language
-        self.add_font("DejaVu", "", str(fonts.regular))
-        self.add_font("DejaVu", "B", str(fonts.bold))
-        self.set_margins(20, 18, 20)
-        self.set_auto_page_break(auto=True, margin=18)
-
-    def footer(self) -> None:
-        self.set_y(-13)
-        self.set_font("DejaVu", "", 8)
-        page = render(self.language, Reply("document.page", {"page": self.page_no(),
-                                                             "pages": "{nb}"})).text
-        self.cell(0, 5, page, align="C")
-
+_PAGE_WIDTH, _PAGE_HEIGHT = A4  # points
+_LEFT = _RIGHT = 20 * mm
+_TOP = _BOTTOM = 18 * mm  # no line below the bottom margin
+_FOOTER = 13 * mm  # the page number's line, from the page's bottom edge
+_FOOTER_SIZE = 8
 
 _STYLE: dict[Kind, tuple[str, float, float, float]] = {
-    # font style, size (pt), line height (mm), space before (mm)
-    "title": ("B", 16, 8, 0),
-    "note": ("", 9, 4.5, 1),
-    "heading": ("B", 12, 6, 5),
-    "line": ("", 10.5, 5.2, 1.2),
+    # font, size (pt), line height (mm), space before (mm)
+    "title": (BOLD_NAME, 16, 8, 0),
+    "note": (REGULAR_NAME, 9, 4.5, 1),
+    "heading": (BOLD_NAME, 12, 6, 5),
+    "line": (REGULAR_NAME, 10.5, 5.2, 1.2),
 }
 
 
-def wrapped(pdf: FPDF, text: str, width: float) -> list[str]:
-    """`text` broken into lines no wider than `width` in the current font: at spaces, and
-    inside a word only when the word alone is too wide.
-
-    fpdf2's multi_cell measures the whole line again for every character it adds, which made
-    line breaking most of a PDF's time; this measures each word once.
+def wrapped(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
+    """`text` broken into lines no wider than `width` as `measure` gives a string's width: at
+    spaces, and inside a word only when the word alone is too wide. Each word is measured once.
     """
-    space = pdf.get_string_width(" ")
+    space = measure(" ")
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line, line_width = "", 0.0
         for word in paragraph.split(" "):
-            word_width = pdf.get_string_width(word)
+            word_width = measure(word)
             if line and line_width + space + word_width <= width:
                 line, line_width = f"{line} {word}", line_width + space + word_width
                 continue
@@ -197,39 +186,71 @@ def wrapped(pdf: FPDF, text: str, width: float) -> list[str]:
                 lines.append(line)
             line, line_width = word, word_width
             while line_width > width and len(line) > 1:
-                head, line = _split_word(pdf, line, width)
+                head, line = _split_word(line, width, measure)
                 lines.append(head)
-                line_width = pdf.get_string_width(line)
+                line_width = measure(line)
         lines.append(line)
     return lines
 
 
-def _split_word(pdf: FPDF, word: str, width: float) -> tuple[str, str]:
+def _split_word(word: str, width: float, measure: Callable[[str], float]) -> tuple[str, str]:
     """The longest start of `word` that fits (at least one character), and the rest."""
     used = 0.0
     for index, char in enumerate(word):
-        used += pdf.get_string_width(char)
+        used += measure(char)
         if used > width:
             return word[:max(index, 1)], word[max(index, 1):]
     return word, ""
 
 
-def render_pdf(items: Iterable[Block], language: Language) -> bytes:
-    title = printable(message(language, "document.title"))
-    texts = [(block.kind, printable(block.text)) for block in items]
-    pdf = _Pdf(language, fonts_for([title, *(text for _kind, text in texts)]))
-    pdf.set_title(title)
-    pdf.set_lang(language.value)
-    pdf.set_creator("Din plan")
-    pdf.add_page()
-    width = pdf.epw - 0.01  # a hair less than the page: rounding never overflows a line
+@dataclass(frozen=True)
+class _Line:
+    font: str
+    size: float
+    baseline: float  # points from the page's bottom edge
+    text: str
+
+
+def _pages(texts: list[tuple[Kind, str]]) -> list[list[_Line]]:
+    """The lines of each page, laid out top to bottom before anything is drawn, so the footer
+    knows how many pages there are."""
+    width = _PAGE_WIDTH - _LEFT - _RIGHT - 0.01  # a hair less: rounding never overflows
+    pages: list[list[_Line]] = [[]]
+    top = _PAGE_HEIGHT - _TOP  # the next line's top edge
     for kind, text in texts:
-        style, size, height, before = _STYLE[kind]
-        pdf.set_font("DejaVu", style, size)
-        pdf.ln(before)
-        for line in wrapped(pdf, text, width):
-            pdf.cell(0, height, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    return bytes(pdf.output())
+        font, size, height_mm, before_mm = _STYLE[kind]
+        height = height_mm * mm
+        top -= before_mm * mm
+        for line in wrapped(text, width, partial(stringWidth, fontName=font, fontSize=size)):
+            if top - height < _BOTTOM:
+                pages.append([])
+                top = _PAGE_HEIGHT - _TOP
+            # The text sits in the middle of its line, as a line of type does.
+            pages[-1].append(_Line(font, size, top - height / 2 - 0.3 * size, line))
+            top -= height
+    return pages
+
+
+def render_pdf(items: Iterable[Block], language: Language) -> bytes:
+    registered_fonts()
+    title = printable(message(language, "document.title"))
+    pages = _pages([(block.kind, printable(block.text)) for block in items])
+    out = BytesIO()
+    pdf = Canvas(out, pagesize=A4, pageCompression=1, lang=language.value,
+                 initialFontName=REGULAR_NAME, initialFontSize=_STYLE["line"][1])
+    pdf.setTitle(title)
+    pdf.setCreator("Din plan")
+    for number, lines in enumerate(pages, start=1):
+        for line in lines:
+            pdf.setFont(line.font, line.size)
+            pdf.drawString(_LEFT, line.baseline, line.text)
+        page = render(language, Reply("document.page", {"page": number,
+                                                        "pages": len(pages)})).text
+        pdf.setFont(REGULAR_NAME, _FOOTER_SIZE)
+        pdf.drawCentredString(_PAGE_WIDTH / 2, _FOOTER - 0.3 * _FOOTER_SIZE, printable(page))
+        pdf.showPage()
+    pdf.save()
+    return out.getvalue()
 
 
 def to_pdf(document: DraftDocument, directory: UnitsDirectory | None = None) -> bytes:

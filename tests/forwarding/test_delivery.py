@@ -497,7 +497,7 @@ async def test_no_answer_name_or_number_reaches_an_alert_or_a_log(
     assert len(telegram.sent) == 3
     assert all(e.status == outbox.DONE for e in outbox_entries(engine))
 
-    # The documents too (fpdf2 and fontTools log at DEBUG).
+    # The documents too (the PDF and FHIR libraries may log at DEBUG).
     from storage.exports import bundle, from_json, to_json, to_pdf
     for row in inbox(engine):
         document = from_json(json.loads(row.document))
