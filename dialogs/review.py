@@ -128,6 +128,12 @@ def add_one_month(day: date) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def answer_deadline(submitted_at: datetime) -> date:
+    """The day the unit must answer by: one month after the request was sent, counted from the
+    day it was sent in Norway (pasient- og brukerrettighetsloven, seed 004)."""
+    return add_one_month(local_date(submitted_at))
+
+
 def format_reference(reference: str) -> str:
     return f"{reference[:4]}-{reference[4:]}"
 
@@ -159,7 +165,7 @@ def receipt(conv: Conversation) -> list[Reply]:
                Reply("receipt.sent", {"reference": reference, "municipality": place}))
     return [
         sent_to,
-        Reply("receipt.deadline", {"deadline": add_one_month(local_date(submission.submitted_at))}),
+        Reply("receipt.deadline", {"deadline": answer_deadline(submission.submitted_at)}),
         Reply("receipt.complaint"),
         Reply("receipt.next"),
     ]
@@ -172,6 +178,6 @@ def status_reply(submission: SubmissionInfo) -> Reply:
     return Reply(f"status.{submission.status}", {
         "reference": format_reference(submission.reference),
         "sent_on": sent_on,
-        "deadline": add_one_month(sent_on),
+        "deadline": answer_deadline(submission.submitted_at),
         "changed_on": local_date(changed) if changed else sent_on,
     })

@@ -29,7 +29,7 @@ from dialogs.draft import (
 from dialogs.municipalities import by_number
 from dialogs.reference import normalize_reference
 from dialogs.render import message
-from dialogs.review import add_one_month, local_date, title
+from dialogs.review import answer_deadline, local_date, title
 from dialogs.steps import QUESTION_STEPS, Step
 from storage.conversations import draft_from_rows
 from storage.models import (
@@ -57,11 +57,6 @@ def utc(moment: datetime) -> datetime:
 def sent_on(submitted_at: datetime) -> date:
     """The day a request was sent, in Norway (a request sent at 00:30 is sent that day)."""
     return local_date(submitted_at)
-
-
-def answer_deadline(submitted_at: datetime) -> date:
-    """One month after the request was sent (pasient- og brukerrettighetsloven, seed 004)."""
-    return add_one_month(sent_on(submitted_at))
 
 
 @dataclass(frozen=True)
