@@ -27,7 +27,6 @@ from sqlalchemy.engine import Engine
 from telegram.error import RetryAfter
 
 import bot.texts  # noqa: F401  (registers the alert messages)
-import storage.texts  # noqa: F401  (registers the target group labels)
 from bot.plain_messages import plain_text_sender
 from bot.telegram.retrying import retry_after
 from dialogs.events import Label, ParamValue, Reply

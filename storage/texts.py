@@ -1,5 +1,5 @@
-"""Words of what storage makes for people: the target groups a request is routed by, and the
-headings and lines of the draft documents (PDF) that only a document needs.
+"""Words of what storage makes for people: the headings and lines of the draft documents (PDF)
+that only a document needs.
 
 Everything else in a document is the dialog's own review lines (`dialogs.review`), so the PDF says
 what the person saw before sending.
@@ -10,14 +10,6 @@ from __future__ import annotations
 from dialogs.messages import catalog, text
 
 STORAGE_MESSAGES = catalog(
-    # NOTE: Target groups as Bergen's coordinating units split the work (Helse- og omsorgsetaten).
-    text('target_group.elderly', 'Elderly'),
-    text('target_group.disabled', 'People with disabilities'),
-    text('target_group.somatic_illness', 'People with a physical illness'),
-    text('target_group.intellectual_disability', 'People with an intellectual disability'),
-    text('target_group.child_mental_health', 'Children and young people with mental illness'),
-    text('target_group.adult_mental_health', 'Adults with mental illness'),
-    text('target_group.unspecified', 'Not sure, or I would rather not say'),
     text('document.title', 'Draft for an individual plan and a coordinator'),
     text('document.copy.citizen',
          'Your copy. Answers marked «not shared» were not sent to the coordinating unit.'),

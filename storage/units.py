@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-import storage.texts  # noqa: F401  (registers the target group labels the router hands out)
+import dialogs.messages  # noqa: F401  (registers the target group labels the router hands out)
 from dialogs.draft import Language
 from dialogs.municipalities import by_number
 from dialogs.routing import RoutingQuestion as DialogRoutingQuestion
@@ -60,7 +60,7 @@ class TargetGroup(StrEnum):
     UNSPECIFIED = "unspecified"
 
 
-# Catalog keys of the target groups (storage/texts.py), for options, alerts and documents.
+# Catalog keys of the target groups (dialogs/messages.py), for options, alerts and documents.
 TARGET_GROUP_LABELS: dict[TargetGroup, str] = {group: f"target_group.{group.value}"
                                                for group in TargetGroup}
 
