@@ -46,6 +46,12 @@ BEFORE_CONSENT = frozenset({Step.CHOOSE_LANGUAGE, Step.READ_INTRO, Step.GIVE_CON
                             Step.DECLINED})
 
 
+def _say_and_ask(conv: Conversation, outcome: Outcome, reply: Reply) -> None:
+    """Say one thing, then ask the step's question again: a turn never ends without the way on."""
+    outcome.replies.append(reply)
+    outcome.replies.extend(prompt_for(conv))
+
+
 class DialogTurn:
     """The model `transitions` drives, lent one conversation per event; conditions read it.
 
@@ -151,15 +157,13 @@ class Dialog:
         if isinstance(event, TextEvent) and event.text.strip().startswith("/"):
             command = parse_command(event.text.strip().split()[0])
             if command is None:
-                outcome.replies.append(Reply("unknown_command"))
-                outcome.replies.extend(prompt_for(conv))
+                _say_and_ask(conv, outcome, Reply("unknown_command"))
                 return outcome
             event = CommandEvent(command)
         if isinstance(event, CommandEvent):
             self._command(conv, event.command, now, outcome)
         elif isinstance(event, UnsupportedEvent):
-            outcome.replies.append(Reply("invalid.unsupported"))
-            outcome.replies.extend(prompt_for(conv))
+            _say_and_ask(conv, outcome, Reply("invalid.unsupported"))
         else:
             self._input(conv, event, now, outcome)
         return outcome
@@ -170,8 +174,7 @@ class Dialog:
                outcome: Outcome) -> None:
         result = READERS[conv.step](conv, event, now)
         if isinstance(result, Invalid):
-            outcome.replies.append(Reply(result.key, result.params))
-            outcome.replies.extend(prompt_for(conv))
+            _say_and_ask(conv, outcome, Reply(result.key, result.params))
         elif isinstance(result, Stay):
             outcome.replies.extend(result.replies)
             if result.ask_again:
@@ -322,8 +325,7 @@ class Dialog:
 
     def _status(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
         if conv.submission is None:
-            outcome.replies.append(Reply("status.not_sent"))
-            outcome.replies.extend(prompt_for(conv))
+            _say_and_ask(conv, outcome, Reply("status.not_sent"))
             return
         outcome.replies.append(status_reply(conv.submission))
         if conv.step is Step.SENT:
@@ -351,8 +353,7 @@ class Dialog:
         if conv.return_to is not None or (conv.step in INTERRUPTING_STEPS):
             self._resume(conv, outcome)
         elif conv.step in (Step.SENT, Step.CANCELLED) or not conv.history:
-            outcome.replies.append(Reply("back.not_possible"))
-            outcome.replies.extend(prompt_for(conv))
+            _say_and_ask(conv, outcome, Reply("back.not_possible"))
         else:
             *rest, previous = conv.history
             conv.history = rest
@@ -361,15 +362,13 @@ class Dialog:
 
     def _skip(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
         if conv.step not in SKIPPABLE_STEPS:
-            outcome.replies.append(Reply("skip.not_possible"))
-            outcome.replies.extend(prompt_for(conv))
+            _say_and_ask(conv, outcome, Reply("skip.not_possible"))
             return
         self._input(conv, ChoiceEvent("skip"), now, outcome)
 
     def _edit(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
         if not conv.reached_review or conv.step in RESTING_STEPS:
-            outcome.replies.append(Reply("edit.not_yet"))
-            outcome.replies.extend(prompt_for(conv))
+            _say_and_ask(conv, outcome, Reply("edit.not_yet"))
             return
         # From an interruption (/sprak, /avbryt), /tilbake should lead back to the step it
         # interrupted, not to the language choice or the confirmation.
@@ -387,8 +386,7 @@ class Dialog:
         # While choosing the language mid-draft, the draft being worked on is the one to cancel.
         where = conv.return_to or conv.step
         if where in BEFORE_CONSENT or where in RESTING_STEPS:
-            outcome.replies.append(Reply("cancel.nothing_to_cancel"))
-            outcome.replies.extend(prompt_for(conv))
+            _say_and_ask(conv, outcome, Reply("cancel.nothing_to_cancel"))
             return
         self._interrupt(conv, "ask_cancel", outcome)
 
@@ -397,12 +395,10 @@ class Dialog:
 
     def _my_data(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
         outcome.effects.append(Effect.EXPORT_MY_DATA)
-        outcome.replies.append(Reply("my_data.sent"))
-        outcome.replies.extend(prompt_for(conv))
+        _say_and_ask(conv, outcome, Reply("my_data.sent"))
 
     def _withdraw_consent(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
         if conv.consented_at is None:
-            outcome.replies.append(Reply("consent.nothing_to_withdraw"))
-            outcome.replies.extend(prompt_for(conv))
+            _say_and_ask(conv, outcome, Reply("consent.nothing_to_withdraw"))
             return
         self._interrupt(conv, "ask_withdraw", outcome)
