@@ -207,7 +207,7 @@ class DeliveryWorker:
             for entry in entries:
                 log.error("delivery %d to %s has not gone through since %s (%d attempts, last "
                           "error %s)", entry.id, entry.unit_id,
-                          outbox.aware(entry.created_at).isoformat(timespec="seconds"),
+                          entry.created_at.isoformat(timespec="seconds"),
                           entry.attempts, entry.last_error or "none")
             return len(entries)
 

@@ -61,7 +61,7 @@ def _staff_list(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     print(f"{'login':<24} {'name':<28} {'unit':<40} {'lang':<4} state")
     for account in accounts:
-        locked = account.locked_until is not None and _utc(account.locked_until) > now
+        locked = account.locked_until is not None and account.locked_until > now
         state = ("disabled" if account.disabled_at else "locked" if locked
                  else "active" if account.is_set_up else "waiting for set-up")
         print(f"{account.login:<24} {account.name:<28} {account.unit_id:<40} "
@@ -85,10 +85,6 @@ def _staff_disable(args: argparse.Namespace) -> int:
     return 0
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @schema_errors
 def _audit(args: argparse.Namespace) -> int:
     from dialogs.reference import normalize_reference
@@ -103,7 +99,7 @@ def _audit(args: argparse.Namespace) -> int:
             since=since, limit=args.limit)
     print(f"{'when (UTC)':<20} {'who':<24} {'unit':<40} {'action':<14} {'request':<10} result")
     for entry in entries:
-        print(f"{_utc(entry.at).strftime('%Y-%m-%d %H:%M:%S'):<20} {entry.staff_login:<24} "
+        print(f"{entry.at.strftime('%Y-%m-%d %H:%M:%S'):<20} {entry.staff_login:<24} "
               f"{entry.unit_id:<40} {entry.action:<14} {entry.reference or '-':<10} "
               f"{'ok' if entry.allowed else 'DENIED'}")
     return 0

@@ -100,12 +100,6 @@ def _target_group_key(value: str | None) -> str:
     return TARGET_GROUP_LABELS[group]
 
 
-def _aware(moment: datetime) -> datetime:
-    from datetime import UTC
-
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _row(delivered: DeliveredRequest, document: DraftDocument, status: RequestStatus,
          today: date) -> RequestRow:
     assert delivered.id is not None
@@ -113,7 +107,7 @@ def _row(delivered: DeliveredRequest, document: DraftDocument, status: RequestSt
     return RequestRow(
         id=delivered.id, reference=delivered.reference,
         shown_reference=format_reference(delivered.reference),
-        received_at=_aware(delivered.received_at),
+        received_at=delivered.received_at,
         target_group_key=_target_group_key(delivered.target_group),
         asks_for_key=c.REQUEST_LABELS[request] if request else None,
         status=status.value, deadline=delivered.answer_deadline,
@@ -160,7 +154,7 @@ def open_for_unit(session: Session, *, unit_id: str, reference: str,
         AnswerView(number, title(step).key, draft.answers[step].text)
         for number, step in enumerate(QUESTION_STEPS, start=1)
         if step in draft.answers and draft.answers[step].shared)
-    notes = tuple(NoteView(n.author_name, _aware(n.at), n.text)
+    notes = tuple(NoteView(n.author_name, n.at, n.text)
                   for n in staff_store.notes_for(session, unit_id=unit_id,
                                                  delivered_request_id=delivered.id))
     return RequestDetail(
@@ -177,7 +171,7 @@ def open_for_unit(session: Session, *, unit_id: str, reference: str,
         service_keys=tuple(c.SERVICE_LABELS[s] for s in draft.services),
         services_answered=draft.services_answered,
         coordinator_wish=draft.coordinator_wish if draft.wishes_coordinator else None,
-        acknowledged_at=_aware(acknowledgement.at) if acknowledgement else None,
+        acknowledged_at=acknowledgement.at if acknowledgement else None,
         acknowledged_by=acknowledgement.staff_name if acknowledgement else None,
         notes=notes,
     )

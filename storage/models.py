@@ -6,6 +6,8 @@ import importlib
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Column, DateTime, Index, Table, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from storage.crypto import EncryptedText
@@ -13,6 +15,26 @@ from storage.crypto import EncryptedText
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """The same moment in UTC; a naive one is taken to be in UTC already, as Din plan stores."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp column: `DateTime(timezone=True)` in the schema, stored in UTC, and always read
+    back as an aware UTC datetime, on SQLite (which keeps no zone and gives naive values) as on
+    PostgreSQL (which gives the session's zone). A naive value written is taken to be UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
 
 
 # The modules of storage besides this one that define tables; tests/test_migrations.py checks
@@ -33,7 +55,7 @@ def table_of(model: type[SQLModel]) -> Table:
 
 
 def _timestamp(nullable: bool = False) -> Column[datetime]:
-    return Column(DateTime(timezone=True), nullable=nullable)
+    return Column(UTCDateTime(), nullable=nullable)
 
 
 def _secret() -> Column:

@@ -17,7 +17,7 @@ stops when. Nothing here reads or returns what the person wrote.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
@@ -32,11 +32,6 @@ CITIZEN_STATUSES = frozenset({RequestStatus.RECEIVED.value, RequestStatus.IN_PRO
 
 class SettleConflictError(Exception):
     """Another notifier took some of these changes first; roll back and leave them to it."""
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; every stored one is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -99,7 +94,7 @@ def _is_newer(change: RequestStatusChange, submission: Submission) -> bool:
     (two notifiers may settle two changes of one request in either order)."""
     if submission.status_changed_at is None:
         return True
-    return aware(change.at) >= aware(submission.status_changed_at)
+    return change.at >= submission.status_changed_at
 
 
 def settle(session: Session, *, delivered_request_id: int, now: datetime,
@@ -141,4 +136,4 @@ def settle(session: Session, *, delivered_request_id: int, now: datetime,
         tell = recipient
     session.flush()
     return Settled(tuple(ids), delivered_request_id, newest.reference, newest.unit_id,
-                   newest.status, aware(newest.at), tell)
+                   newest.status, newest.at, tell)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, update
@@ -31,11 +31,6 @@ DONE = "done"
 
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; every stored one is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -194,9 +189,9 @@ def delivery_status(session: Session, *, now: datetime, overdue_after: timedelta
                     ) -> DeliveryStatus:
     """What `dinplan status` shows: nothing about any request's content."""
     pending = tuple(
-        PendingDelivery(e.id or 0, e.unit_id, aware(e.created_at), e.attempts,
-                        aware(e.next_attempt_at), e.last_error, e.delivered_at is not None,
-                        aware(e.created_at) <= now - overdue_after)
+        PendingDelivery(e.id or 0, e.unit_id, e.created_at, e.attempts, e.next_attempt_at,
+                        e.last_error, e.delivered_at is not None,
+                        e.created_at <= now - overdue_after)
         for e in session.exec(select(OutboxEntry).where(col(OutboxEntry.status) == PENDING)
                               .order_by(col(OutboxEntry.id)))
     )
@@ -210,6 +205,6 @@ def postpone(session: Session, *, outbox_id: int, until: datetime) -> None:
     """Move an entry whose turn has not come (flood control) without counting a failure."""
     entry = session.get(OutboxEntry, outbox_id, with_for_update=True)
     if entry is not None and entry.status == PENDING:
-        entry.next_attempt_at = max(aware(entry.next_attempt_at), until)
+        entry.next_attempt_at = max(entry.next_attempt_at, until)
         entry.claimed_until = None
         session.add(entry)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -37,6 +37,7 @@ from storage.models import (
     StoredDraft,
     Submission,
     all_tables,
+    as_utc,
     table_of,
     utcnow,
 )
@@ -57,11 +58,6 @@ class PrivacyAction(StrEnum):
     REQUEST_EXPIRED = "request_expired"
     CONVERSATION_EXPIRED = "conversation_expired"
     REMINDER_SENT = "reminder_sent"
-
-
-def utc(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; every stored one is UTC."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def record_event(session: Session, *, what: PrivacyAction, channel: str,
@@ -232,7 +228,7 @@ class PersonalData:
         from storage.exports import DraftDocument, to_json
 
         def moment(value: datetime | None) -> str | None:
-            return utc(value).isoformat() if value else None
+            return value.isoformat() if value else None
 
         language = self.language or Language.BOKMAL
 
@@ -299,25 +295,21 @@ def export_person(session: Session, *, channel: str, chat_id: str, now: datetime
             entries = session.exec(typed_select(OutboxEntry).where(
                 OutboxEntry.submission_id == submission.id).order_by(col(OutboxEntry.id))).all()
             request = SentRequest(
-                submission.reference, utc(submission.submitted_at), submission.status,
-                utc(submission.status_changed_at) if submission.status_changed_at else None,
-                submission.unit_id, submission.municipality_number,
-                tuple(Delivery(e.unit_id, e.status, utc(e.created_at),
-                               utc(e.delivered_at) if e.delivered_at else None)
+                submission.reference, submission.submitted_at, submission.status,
+                submission.status_changed_at, submission.unit_id, submission.municipality_number,
+                tuple(Delivery(e.unit_id, e.status, e.created_at, e.delivered_at)
                       for e in entries))
-        started = utc(draft_row.created_at)
+        started = draft_row.created_at
         kept.append(KeptDraft(
-            draft_from_rows(draft_row, answers), started, utc(draft_row.updated_at), request,
+            draft_from_rows(draft_row, answers), started, draft_row.updated_at, request,
             None if request else started + timedelta(days=draft_retention_days)))
     return PersonalData(
-        channel=channel, chat_id=chat_id, exported_at=now or utcnow(),
+        channel=channel, chat_id=chat_id,
+        exported_at=as_utc(now) if now else utcnow(),  # the caller's clock: UTC like the rest
         language=Language(row.language) if row.language else None, step=row.step,
-        first_seen=utc(row.created_at), last_seen=utc(row.updated_at),
-        consented_at=utc(row.consented_at) if row.consented_at else None,
-        consent_version=row.consent_version,
-        declined_at=utc(row.declined_at) if row.declined_at else None,
-        wants_reminder=row.wants_reminder,
-        reminded_at=utc(row.reminded_at) if row.reminded_at else None,
+        first_seen=row.created_at, last_seen=row.updated_at, consented_at=row.consented_at,
+        consent_version=row.consent_version, declined_at=row.declined_at,
+        wants_reminder=row.wants_reminder, reminded_at=row.reminded_at,
         drafts=tuple(kept))
 
 
@@ -363,7 +355,6 @@ def due_reminders(session: Session, *, now: datetime, policy: RetentionPolicy,
     """Unsent drafts whose deletion is near, of people who asked to be reminded, not yet
     reminded about this draft."""
     conv, draft = table_of(StoredConversation), table_of(StoredDraft)
-    now = utc(now)
     remind_from = now - timedelta(days=policy.draft_days - policy.remind_days_before)
     query = (select(conv.c.id, conv.c.channel, conv.c.chat_id, conv.c.language, draft.c.id,
                     draft.c.created_at, conv.c.reminded_at)
@@ -376,9 +367,8 @@ def due_reminders(session: Session, *, now: datetime, policy: RetentionPolicy,
     if channel is not None:
         query = query.where(conv.c.channel == channel)
     return [DueReminder(conversation_id, row_channel, chat_id,
-                        Language(language) if language else None, draft_id, utc(started),
-                        utc(started) + timedelta(days=policy.draft_days),
-                        utc(reminded) if reminded else None)
+                        Language(language) if language else None, draft_id, started,
+                        started + timedelta(days=policy.draft_days), reminded)
             for conversation_id, row_channel, chat_id, language, draft_id, started, reminded
             in session.execute(query).all()]
 
@@ -394,7 +384,7 @@ def claim_reminder(session: Session, *, reminder: DueReminder, now: datetime) ->
         conv.c.wants_reminder.is_(True),
         _unsent(reminder.draft_id),
         or_(conv.c.reminded_at.is_(None), conv.c.reminded_at < reminder.draft_started_at),
-    ).values(reminded_at=utc(now)).execution_options(synchronize_session=False))
+    ).values(reminded_at=now).execution_options(synchronize_session=False))
     return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
 
 
@@ -402,7 +392,7 @@ def release_reminder(session: Session, *, reminder: DueReminder, claimed_at: dat
     """A reminder that could not be sent: due again at the next run."""
     conv = table_of(StoredConversation)
     session.execute(update(conv).where(conv.c.id == reminder.conversation_id,
-                                       conv.c.reminded_at == utc(claimed_at))
+                                       conv.c.reminded_at == claimed_at)
                     .values(reminded_at=reminder.previous_reminder))
 
 
@@ -483,7 +473,6 @@ def _forget_draft(session: Session, *, draft_id: int, unsent_only: bool,
 def apply_retention(engine: Engine, *, now: datetime, policy: RetentionPolicy) -> RetentionReport:
     """Delete what is kept longer than the policy allows: one transaction per chat, each under
     the chat's lock and checked again there, so a turn of that chat is never overtaken."""
-    now = utc(now)
     report = RetentionReport()
 
     def each(rows: list[Any], work: Callable[[Session, Any], bool], action: PrivacyAction

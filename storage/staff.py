@@ -21,11 +21,11 @@ from functools import cache
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Column, DateTime, Index, Integer, func, update
+from sqlalchemy import Column, Index, Integer, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.crypto import EncryptedText
-from storage.models import DeliveredRequest, utcnow
+from storage.models import DeliveredRequest, UTCDateTime, utcnow
 
 # How long a set-up link works, and the rules for log-in and sessions.
 SETUP_LINK_VALID = timedelta(hours=72)
@@ -50,7 +50,7 @@ def _dummy_hash() -> str:
 
 
 def _timestamp(nullable: bool = False) -> Column:
-    return Column(DateTime(timezone=True), nullable=nullable)
+    return Column(UTCDateTime(), nullable=nullable)
 
 
 def _digest(token: str) -> str:
@@ -235,7 +235,7 @@ def account_for_setup(session: Session, *, token: str, now: datetime) -> StaffAc
         StaffAccount.setup_token_hash == _digest(token))).first()
     if account is None or account.disabled_at is not None or account.setup_expires_at is None:
         return None
-    if _aware(account.setup_expires_at) <= now:
+    if account.setup_expires_at <= now:
         return None
     return account
 
@@ -302,24 +302,17 @@ class NewSession:
     staff: StaffAccount
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite returns naive datetimes; everything we store is UTC.
-    from datetime import UTC
-
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _recent_failures(session: Session, *, account: StaffAccount, now: datetime) -> int:
     """Failed tries in the window, since the last success and since a lock-out ended."""
     login = account.login
     since = now - FAILED_LOGIN_WINDOW
-    if account.locked_until is not None and _aware(account.locked_until) > since:
-        since = _aware(account.locked_until)
+    if account.locked_until is not None and account.locked_until > since:
+        since = account.locked_until
     last_success = session.exec(
         select(func.max(LoginAttempt.at)).where(
             LoginAttempt.login == login, col(LoginAttempt.succeeded).is_(True))).one()
-    if last_success is not None and _aware(last_success) > since:
-        since = _aware(last_success)
+    if last_success is not None and last_success > since:
+        since = last_success
     return session.exec(select(func.count()).select_from(LoginAttempt).where(
         LoginAttempt.login == login, col(LoginAttempt.succeeded).is_(False),
         LoginAttempt.reason != "locked", col(LoginAttempt.at) > since)).one()
@@ -340,7 +333,7 @@ def log_in(session: Session, *, login: str, password: str, code: str,
                                  succeeded=succeeded, reason=reason, at=now))
 
     if account is not None and account.locked_until is not None \
-            and _aware(account.locked_until) > now:
+            and account.locked_until > now:
         attempt(False, "locked")
         return LoginResult.LOCKED, None
     password_ok = _verify_password(account.password_hash if account else None, password)
@@ -399,7 +392,7 @@ def resume_session(session: Session, *, token: str, now: datetime | None = None,
     if row is None or row.ended_at is not None:
         return None
     account = session.get(StaffAccount, row.staff_id)
-    expired = (_aware(row.last_seen_at) + idle <= now or _aware(row.created_at) + lifetime <= now)
+    expired = row.last_seen_at + idle <= now or row.created_at + lifetime <= now
     if account is None or account.disabled_at is not None or expired:
         row.ended_at = row.ended_at or now
         session.add(row)

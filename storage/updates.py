@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, bindparam, delete
+from sqlalchemy import BigInteger, Column, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col
 
-from storage.models import utcnow
+from storage.models import UTCDateTime, utcnow
 
 
 class ProcessedUpdate(SQLModel, table=True):
@@ -27,8 +27,7 @@ class ProcessedUpdate(SQLModel, table=True):
     bot_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     processed_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False,
-                                                 index=True))
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True))
 
 
 def _claim_statement(dialect: str) -> Any:

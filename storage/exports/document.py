@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import Enum, StrEnum
 from typing import Any
 
@@ -38,6 +38,7 @@ from storage.models import (
     StoredConversation,
     StoredDraft,
     Submission,
+    as_utc,
 )
 
 FORMAT = "dinplan-draft"
@@ -47,11 +48,6 @@ FORMAT_VERSION = 1
 class Copy(StrEnum):
     CITIZEN = "citizen"
     UNIT = "unit"
-
-
-def utc(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; every stored one is UTC."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def sent_on(submitted_at: datetime) -> date:
@@ -151,7 +147,8 @@ def to_json(document: DraftDocument) -> dict[str, Any]:
         "copy": document.copy.value,
         "language": language.value,
         "reference": document.reference,
-        "submitted_at": utc(document.submitted_at).isoformat() if document.submitted_at
+        # Not only a stored time (also the dialog's clock, a JSON copy): written in UTC.
+        "submitted_at": as_utc(document.submitted_at).isoformat() if document.submitted_at
         else None,
         "sent_on": document.sent_on.isoformat() if document.sent_on else None,
         "answer_deadline": document.deadline.isoformat() if document.deadline else None,

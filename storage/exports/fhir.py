@@ -14,7 +14,8 @@ import storage.texts  # noqa: F401  (registers the document messages)
 from dialogs.draft import Language
 from dialogs.render import message
 from dialogs.steps import QUESTION_STEPS
-from storage.exports.document import DraftDocument, utc
+from storage.exports.document import DraftDocument
+from storage.models import as_utc
 
 QUESTIONNAIRE_ID = "dinplan-preparation"
 QUESTIONNAIRE_URL = "urn:dinplan:fhir:Questionnaire:preparation"
@@ -89,7 +90,7 @@ def questionnaire_response(document: DraftDocument) -> dict[str, Any]:
         response["id"] = f"{document.reference}-{document.copy.value}"
         response["identifier"] = {"system": REFERENCE_SYSTEM, "value": document.reference}
     if document.submitted_at:
-        response["authored"] = utc(document.submitted_at).isoformat()
+        response["authored"] = as_utc(document.submitted_at).isoformat()  # not only a stored time
     return response
 
 

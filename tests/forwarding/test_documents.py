@@ -153,7 +153,7 @@ def test_dates_are_norwegian_days() -> None:
     late = datetime(2026, 1, 30, 23, 30, tzinfo=UTC)  # 00:30 on 31 January in Norway
     assert sent_on(late).isoformat() == "2026-01-31"
     assert answer_deadline(late).isoformat() == "2026-02-28"
-    assert sent_on(late.replace(tzinfo=None)).isoformat() == "2026-01-31"  # SQLite's naive UTC
+    assert sent_on(late.replace(tzinfo=None)).isoformat() == "2026-01-31"  # naive counts as UTC
 
 
 # FHIR ------------------------------------------------------------------------------------------
