@@ -8,6 +8,7 @@ import gc
 import html
 import os
 import statistics
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,12 +22,13 @@ from telegram.ext import Application
 from bench.offline import TOKEN, LeanOfflineRequest, Person, Say
 from bot.pdf_process import start_worker
 from bot.runner import DialogRunner
-from bot.telegram.app import build_application
+from bot.telegram.app import CHECKPOINT_EVERY, build_application
 from bot.telegram.config import TelegramConfig
 from bot.telegram.retrying import PatientRateLimiter
 from dialogs import choices
 from dialogs.choices import REACH_TIME_OPTIONS
 from dialogs.draft import RequestKind, Service
+from storage.db import checkpoint_wal, defer_checkpoints
 
 # Not resolved: bench/ may be a link in a copy of the tree.
 ROOT = Path(__file__).absolute().parents[1]
@@ -77,7 +79,18 @@ async def our_application(engine: Engine) -> tuple[Application, LeanOfflineReque
     # As `dinplan run` does when it starts (post_init, which a merely initialized application
     # skips): the PDF worker is up before the first update, not spawned inside the timing.
     await asyncio.to_thread(start_worker().result)
+    # As `dinplan run`'s job does (bot.telegram.app.schedule_checkpoints; the job queue does not
+    # run here): the WAL copied back every second from a thread, not inside a turn.
+    if defer_checkpoints(engine):
+        threading.Thread(target=_checkpoint_every_second, args=(engine,), daemon=True,
+                         name="checkpoint the WAL").start()
     return app, request
+
+
+def _checkpoint_every_second(engine: Engine) -> None:
+    while True:
+        time.sleep(CHECKPOINT_EVERY.total_seconds())
+        checkpoint_wal(engine)
 
 
 @dataclass

@@ -26,6 +26,37 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# A long-running writer (the bot) copies the WAL back into the database between turns, from a
+# job (`checkpoint_wal`), not inside them: SQLite checkpoints in the turn whose commit takes the
+# WAL past 1,000 pages, with an fsync, and that turn waits (bench/findings.md, p99). SQLite's
+# own checkpoint stays as a backstop, at 10,000 pages (about 40 MB), should the job stop.
+CHECKPOINT_BACKSTOP_PAGES = 10_000
+
+
+def defer_checkpoints(engine: Engine) -> bool:
+    """Leave checkpoints to `checkpoint_wal` on this engine's new connections; False (and
+    nothing done) for a database that is not SQLite."""
+    if engine.dialect.name != "sqlite":
+        return False
+    event.listen(engine, "connect", _backstop_checkpoints)
+    return True
+
+
+def _backstop_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_BACKSTOP_PAGES}")
+    cursor.close()
+
+
+def checkpoint_wal(engine: Engine) -> tuple[int, int]:
+    """Copy the WAL's pages into the database file without waiting for any reader or writer
+    (PASSIVE); the pages in the WAL and the pages copied."""
+    with engine.connect() as connection:
+        _busy, in_wal, copied = connection.exec_driver_sql(
+            "PRAGMA wal_checkpoint(PASSIVE)").one()
+    return int(in_wal), int(copied)
+
+
 def make_engine(url: str) -> Engine:
     """`hide_parameters`: a database error's message (which may be logged) and SQLAlchemy's
     statement log never quote the values written, a chat id say."""

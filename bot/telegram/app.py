@@ -44,7 +44,7 @@ from bot.telegram.handlers import ChatHandlers
 from bot.telegram.menu import set_command_menus
 from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.retrying import PatientRateLimiter
-from storage.db import configured_engine, unit_of_work
+from storage.db import checkpoint_wal, configured_engine, defer_checkpoints, unit_of_work
 from storage.migrate import alembic_config, upgrade
 from storage.models import utcnow
 from storage.settings import Settings, get_settings
@@ -64,6 +64,7 @@ REMEMBER_UPDATES = timedelta(days=2)
 SEND_CONNECTIONS = 16
 WAIT_FOR_CONNECTION = 20.0  # seconds
 FORGET_EVERY = timedelta(hours=6)
+CHECKPOINT_EVERY = timedelta(seconds=1)  # SQLite: the WAL back into the database, between turns
 
 
 class StartupError(Exception):
@@ -123,9 +124,23 @@ def _on_start(engine: Engine, settings: Settings | None, directory: UnitsDirecto
             await asyncio.to_thread(forget_old_updates, engine)
 
         if app.job_queue is not None:
+            schedule_checkpoints(app, engine)
             app.job_queue.run_repeating(forget, interval=FORGET_EVERY, first=timedelta(seconds=5),
                                         name="forget handled updates")
     return on_start
+
+
+def schedule_checkpoints(app: Application, engine: Engine) -> None:
+    """On SQLite, checkpoint the WAL from a job every second instead of inside a turn
+    (storage.db.defer_checkpoints); nothing on PostgreSQL."""
+    if app.job_queue is None or not defer_checkpoints(engine):
+        return
+
+    async def checkpoint(context: ContextTypes.DEFAULT_TYPE) -> None:
+        await asyncio.to_thread(checkpoint_wal, engine)
+
+    app.job_queue.run_repeating(checkpoint, interval=CHECKPOINT_EVERY, first=CHECKPOINT_EVERY,
+                                name="checkpoint the WAL")
 
 
 def ensure_schema(database_url: str, *, embedded_default: str) -> None:

@@ -8,6 +8,7 @@ Bot API that answers from memory (tests/telegram/offline.py), a migrated SQLite 
 from __future__ import annotations
 
 import html
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from telegram.ext import Application
 from bot.delivery import DeliveryWorker
 from bot.notifier import Notifier, notice_text
 from bot.runner import DialogRunner
-from bot.telegram.app import build_application
+from bot.telegram.app import CHECKPOINT_EVERY, build_application
 from bot.telegram.conversation import CHANNEL
 from bot.telegram.keyboards import ButtonPress
 from bot.telegram.retrying import PatientRateLimiter
@@ -27,7 +28,7 @@ from dialogs.draft import Language
 from dialogs.render import message
 from dialogs.steps import QUESTION_STEPS, Step
 from storage.conversations import load_conversation
-from storage.db import unit_of_work
+from storage.db import CHECKPOINT_BACKSTOP_PAGES, unit_of_work
 from storage.settings import Settings
 from storage.units import default_directory
 from tests.fakes import pdf_text
@@ -120,6 +121,27 @@ async def test_start_up_schedules_delivery_and_the_notifier(
     for job in (deliver, notify):
         assert job.job.trigger.interval == timedelta(seconds=INTERVAL)  # type: ignore[attr-defined]
     assert {c.endpoint for c in offline.take()} == {"setMyCommands"}  # nothing sent yet
+
+
+async def test_on_sqlite_a_job_checkpoints_the_wal_between_turns(
+        app: Application, sqlite_engine: Engine, tmp_path: Path) -> None:
+    jobs = await started(app)
+    checkpoint = jobs["checkpoint the WAL"]
+    assert checkpoint.job.trigger.interval == CHECKPOINT_EVERY  # type: ignore[attr-defined]
+    with sqlite_engine.connect() as connection:  # a connection made after the start
+        pages = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
+    assert pages == CHECKPOINT_BACKSTOP_PAGES
+    with unit_of_work(sqlite_engine) as session:
+        session.connection().exec_driver_sql(
+            "CREATE TABLE scratch (x INTEGER)")  # something in the WAL
+    await checkpoint.run(app)  # type: ignore[attr-defined]
+    # The database file alone (a copy without its WAL) has the table now.
+    database = Path(str(sqlite_engine.url.database))
+    copy = tmp_path / "without-wal.sqlite3"
+    copy.write_bytes(database.read_bytes())
+    with sqlite3.connect(copy) as connection:
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+    assert "scratch" in tables
 
 
 @pytest.mark.parametrize("language", ["nb", "nn"])
