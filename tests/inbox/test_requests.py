@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from dialogs.draft import Language
 from dialogs.render import message
-from dialogs.review import format_reference
+from dialogs.review import NORWAY, format_reference
 from storage.db import unit_of_work
 from storage.models import DeliveredRequest
 from storage.staff import (
@@ -65,9 +65,9 @@ def test_list_shows_the_units_requests_without_answer_text(
 
 def test_list_is_sorted_by_deadline_marks_overdue_and_filters_by_status(
         engine: Engine, make_staff: MakeStaff, logged_in: LoggedIn,
-        send_request: SendRequest) -> None:
+        send_request: SendRequest, clock: Clock) -> None:
     first, second, third = send_request(), send_request(), send_request()
-    today = date.today()
+    today = clock().astimezone(NORWAY).date()  # the inbox's today: in Norway, by its clock
     with unit_of_work(engine) as session:
         for reference, deadline in ((first, today + timedelta(days=20)),
                                     (second, today - timedelta(days=3)),
