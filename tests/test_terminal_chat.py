@@ -28,7 +28,7 @@ from babel.dates import format_date
 from dialogs.draft import Language
 from dialogs.reference import ALPHABET
 from dialogs.render import message
-from dialogs.review import add_one_month
+from dialogs.review import answer_deadline
 from tests.conftest import ROOT
 
 NB, NN = Language.BOKMAL, Language.NYNORSK
@@ -267,8 +267,9 @@ def test_whole_conversation_in_the_terminal(tmp_path: Path, person: Person) -> N
     assert (entry["submission_id"], entry["unit_id"], entry["status"]) == (
         submission["id"], fana, "pending")
     assert "Vurderingskontoret Fana–Ytrebygda" in receipt
-    sent_on = datetime.fromisoformat(submission["submitted_at"]).date()
-    deadline = format_date(add_one_month(sent_on), format="long", locale=person.language.value)
+    # One month from the day it was sent in Norway (not the UTC date: they differ before 01:00).
+    sent_at = datetime.fromisoformat(submission["submitted_at"])
+    deadline = format_date(answer_deadline(sent_at), format="long", locale=person.language.value)
     assert person.says("receipt.deadline", deadline=deadline) in receipt
 
 
