@@ -115,7 +115,7 @@ class Drive:
         return 1000 * percentile(self.latencies, q)
 
 
-async def _background_copies_sent(app: Application) -> None:  # type: ignore[type-arg]
+async def _background_copies_sent(app: Application) -> None:
     for handlers in app.handlers.values():
         for handler in handlers:
             owner = getattr(getattr(handler, "callback", None), "__self__", None)

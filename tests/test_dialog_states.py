@@ -25,7 +25,7 @@ from functools import cache
 from typing import Any
 
 import pytest
-from transitions.core import Transition
+from transitions.core import EventData, Transition
 
 from dialogs import choices as c
 from dialogs.draft import Conversation, DraftPlan, Language, Role
@@ -163,10 +163,10 @@ def all_cases() -> tuple[Case, ...]:
         # that the wish, the group and the district are among them.
         wish = next(case for case in cases
                     if case.step is Step.GIVE_COORDINATOR_WISH and case.variant == role.value)
-        district = walk(wish.path, role)[Step.CHOOSE_DISTRICT]
-        review = (*district, ChoiceEvent(_offered(replay(district)[1])[0]))
-        assert replay(review)[0].step is Step.REVIEW
-        change = (*review, ChoiceEvent(c.CHANGE_ANSWER.id))
+        to_district = walk(wish.path, role)[Step.CHOOSE_DISTRICT]
+        to_review = (*to_district, ChoiceEvent(_offered(replay(to_district)[1])[0]))
+        assert replay(to_review)[0].step is Step.REVIEW
+        change = (*to_review, ChoiceEvent(c.CHANGE_ANSWER.id))
         for option in _offered(replay(change)[1]):
             if option != c.BACK_TO_REVIEW.id:
                 cases.append(Case(Step(option), f"{role.value}-editing",
@@ -554,7 +554,7 @@ def check_start(case: Case) -> None:
 def check_answers(case: Case) -> None:
     """Every option offered, and a written answer where one is asked for, leads on."""
     start, replies = _arrived(case)
-    answers = [ChoiceEvent(option) for option in _offered(replies)]
+    answers: list[Event] = [ChoiceEvent(option) for option in _offered(replies)]
     if replies[-1].expect in WRITTEN:
         answers.append(TextEvent(WRITTEN[replies[-1].expect]))
     for event in answers:
@@ -645,7 +645,8 @@ def test_step(case: Case, check: str) -> None:
 
 # -- every row of the transition table is used ----------------------------------------------------
 
-Fired = tuple[str, str, str, tuple[str, ...]]
+# Trigger, source, dest and the transition's conditions (`transitions` takes names or callables).
+Fired = tuple[str, str, str, tuple[str | Callable[..., bool | None], ...]]
 
 
 @contextmanager
@@ -653,9 +654,10 @@ def recording_transitions(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[Fired
     fired: set[Fired] = set()
     original = Transition.execute
 
-    def execute(self: Transition, event_data: Any) -> bool:
+    def execute(self: Transition, event_data: EventData) -> bool:
         done = original(self, event_data)
         if done:
+            assert self.dest is not None  # every row of TRANSITIONS has a dest
             conditions = tuple(condition.func for condition in self.conditions)
             fired.add((event_data.event.name, self.source, self.dest, conditions))
         return done

@@ -239,7 +239,7 @@ def _ids_about(engine: Engine, metadata: MetaData, conversation_id: int) -> dict
 
 
 def _text_cells(engine: Engine, metadata: MetaData) -> list[tuple[str, str]]:
-    cells = []
+    cells: list[tuple[str, str]] = []
     with engine.connect() as connection:
         for table in metadata.sorted_tables:
             texts = [col for col in table.columns if isinstance(col.type, String | Text)]

@@ -10,16 +10,16 @@ import os
 import subprocess
 import sys
 import textwrap
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
 import bot.delivery
@@ -61,12 +61,12 @@ class Killed(BaseException):
 
 def inbox(engine: Engine) -> list[DeliveredRequest]:
     with unit_of_work(engine) as session:
-        return list(session.exec(select(DeliveredRequest).order_by(DeliveredRequest.id)))
+        return list(session.exec(select(DeliveredRequest).order_by(col(DeliveredRequest.id))))
 
 
 def outbox_entries(engine: Engine) -> list[OutboxEntry]:
     with unit_of_work(engine) as session:
-        return list(session.exec(select(OutboxEntry).order_by(OutboxEntry.id)))
+        return list(session.exec(select(OutboxEntry).order_by(col(OutboxEntry.id))))
 
 
 def worker(engine: Engine, directory: UnitsDirectory, telegram: FakeTelegram | None,
@@ -130,13 +130,29 @@ async def test_the_units_copy_is_encrypted_at_rest(engine: Engine, directory: Un
     assert CANARY not in stored
 
 
+class InboxRow(TypedDict):
+    """The fields of a DeliveredRequest that have no default."""
+
+    outbox_id: int
+    unit_id: str
+    reference: str
+    municipality_number: str
+    language: str
+    submitted_at: datetime
+    received_at: datetime
+    answer_deadline: date
+    document: str
+
+
 def test_the_inbox_takes_an_outbox_entry_only_once(engine: Engine) -> None:
     """The database itself refuses a second inbox row for one outbox entry."""
     submit(engine, unit_id=FANA, target_group="elderly", district="fana")
     [entry] = outbox_entries(engine)
-    row = {"outbox_id": entry.id, "unit_id": FANA, "reference": "X", "municipality_number":
-           "4601", "language": "nb", "submitted_at": SENT_AT, "received_at": SENT_AT,
-           "answer_deadline": date(2026, 2, 28), "document": "{}"}
+    assert entry.id is not None
+    row: InboxRow = {"outbox_id": entry.id, "unit_id": FANA, "reference": "X",
+                     "municipality_number": "4601", "language": "nb", "submitted_at": SENT_AT,
+                     "received_at": SENT_AT, "answer_deadline": date(2026, 2, 28),
+                     "document": "{}"}
     with unit_of_work(engine) as session:
         session.add(DeliveredRequest(**row))
     with pytest.raises(IntegrityError), unit_of_work(engine) as session:

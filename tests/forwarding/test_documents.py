@@ -162,6 +162,7 @@ def test_dates_are_norwegian_days() -> None:
 def test_the_questionnaire_is_valid_fhir_r4(language: Language) -> None:
     data = questionnaire(language)
     resource = Questionnaire.model_validate(data)
+    assert resource.item is not None
     assert [item.linkId for item in resource.item] == [s.value for s in QUESTION_STEPS]
     assert resource.item[0].text == message(language, "question.ask_strengths.self")
     assert len(data["item"][0]["_text"]["extension"]) == 1  # the other written standard
@@ -171,10 +172,15 @@ def test_the_response_is_valid_fhir_r4_and_answers_the_questionnaire() -> None:
     doc = document()
     resource = QuestionnaireResponse.model_validate(questionnaire_response(doc))
     assert resource.questionnaire == "urn:dinplan:fhir:Questionnaire:preparation|1"
+    assert resource.identifier is not None
     assert resource.identifier.value == "ABCD2345"
     assert resource.status == "completed"
     asked = {item["linkId"] for item in questionnaire()["item"]}
-    answered = {item.linkId: item.answer[0].valueString for item in resource.item}
+    assert resource.item is not None
+    answered = {}
+    for item in resource.item:
+        assert item.answer is not None
+        answered[item.linkId] = item.answer[0].valueString
     assert set(answered) <= asked
     assert answered[QUESTION_STEPS[0].value] == answer_text(1)
     assert UNSHARED.value in answered

@@ -33,7 +33,7 @@ OFFLINE = TelegramConfig(token=TOKEN, base_url="http://bot-api.invalid/bot",
 
 @asynccontextmanager
 async def offline_bot(engine: Engine, clock: Clock) -> AsyncIterator[
-        tuple[Application, OfflineRequest]]:  # type: ignore[type-arg]
+        tuple[Application, OfflineRequest]]:
     request = OfflineRequest()
     runner = DialogRunner(engine, dialog=Dialog(router=default_router()), clock=clock,
                           escape=html.escape)

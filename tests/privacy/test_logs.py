@@ -120,7 +120,7 @@ async def test_nothing_a_person_wrote_is_logged(engine: Engine, clock: Clock,
                                                 debug_logs: pytest.LogCaptureFixture,
                                                 tmp_path: Path) -> None:
     # In Telegram: a whole conversation to the sent request, their data, and an erasure later.
-    sent_messages: list[tuple[str, str]] = []
+    sent_messages: list[tuple[int | str, str]] = []  # notices give an int chat id, reminders a str
     async with offline_bot(engine, clock) as (app, request):
         phone = Phone(app, request, chat_id=880011, language_code="nn")
         answers = Person(runner_for(engine, clock), "unused", language=Language.NYNORSK)

@@ -5,6 +5,7 @@ long (from the settings), who sees it, the person's rights, and the Telegram cav
 from __future__ import annotations
 
 import re
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -21,7 +22,12 @@ NOTICE = ("privacy.what_is_stored", "privacy.who_receives", "privacy.how_long",
 PRIVACY_MD = (ROOT / "PRIVACY.md").read_text(encoding="utf-8")
 
 
-def consent_screen(language: Language, **days: int) -> list[str]:
+class RetentionDays(TypedDict, total=False):
+    draft_retention_days: int
+    request_retention_days: int
+
+
+def consent_screen(language: Language, **days: Unpack[RetentionDays]) -> list[str]:
     conv = Conversation(step=Step.GIVE_CONSENT, language=language)
     return [render(language, reply).text for reply in Dialog(**days).greet(conv).replies]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.delivery import DeliveryWorker
 from bot.retention import (
@@ -176,7 +176,7 @@ def acknowledged(engine: Engine, clock: Clock, chat_id: str, *, status: str = "r
     DeliveryWorker(engine, default_directory(), clock=clock).run_once_sync()
     with unit_of_work(engine) as session:
         submission = session.exec(select(Submission).join(
-            StoredConversation, StoredConversation.id == Submission.conversation_id).where(
+            StoredConversation, col(StoredConversation.id) == Submission.conversation_id).where(
             StoredConversation.chat_id == chat_id)).one()
         submission.status = status
         submission.status_changed_at = START + timedelta(days=after_days)

@@ -37,7 +37,7 @@ def offline_limiter() -> PatientRateLimiter:
 
 @pytest.fixture
 async def app(telegram_runner: DialogRunner,
-              offline: OfflineRequest) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+              offline: OfflineRequest) -> AsyncIterator[Application]:
     application = build_application(OFFLINE, telegram_runner, request=offline,
                                     rate_limiter=offline_limiter())
     await application.initialize()
@@ -47,7 +47,7 @@ async def app(telegram_runner: DialogRunner,
 
 
 @pytest.fixture
-def person(app: Application, offline: OfflineRequest) -> Callable[..., Person]:  # type: ignore[type-arg]
+def person(app: Application, offline: OfflineRequest) -> Callable[..., Person]:
     """Someone new in a private chat: `person(language_code="nn")`."""
     chat_ids = iter(range(5001, 6000))
 

@@ -160,7 +160,7 @@ def next_update_id() -> int:
 class Person:
     """Someone using the bot from a phone: writes, presses buttons, sends stickers."""
 
-    def __init__(self, app: Application, request: OfflineRequest, *,  # type: ignore[type-arg]
+    def __init__(self, app: Application, request: OfflineRequest, *,
                  chat_id: int, language_code: str | None = "nb", name: str = "Kari") -> None:
         self.app, self.request = app, request
         self.chat_id, self.language_code, self.name = chat_id, language_code, name
@@ -230,7 +230,7 @@ class Person:
         return await self.deliver(self.press_update(label, message_id=message_id))
 
 
-async def copies_sent(app: Application) -> None:  # type: ignore[type-arg]
+async def copies_sent(app: Application) -> None:
     """Wait for the copies of sent drafts the bot's handlers are still making and sending."""
     for handlers in app.handlers.values():
         for handler in handlers:

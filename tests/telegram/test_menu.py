@@ -10,7 +10,7 @@ from tests.telegram.lines import label
 from tests.telegram.offline import OfflineRequest, api_error
 
 
-async def test_menus_are_set_per_app_language(app: Application,  # type: ignore[type-arg]
+async def test_menus_are_set_per_app_language(app: Application,
                                               offline: OfflineRequest) -> None:
     await set_command_menus(app.bot)
     calls = offline.sent("setMyCommands")
@@ -30,7 +30,7 @@ def test_every_menu_command_is_one_the_dialog_knows() -> None:
     assert all(name.isascii() and name.islower() for entry in MENU for name in entry[:2])
 
 
-async def test_a_failed_menu_does_not_stop_the_bot(app: Application,  # type: ignore[type-arg]
+async def test_a_failed_menu_does_not_stop_the_bot(app: Application,
                                                    offline: OfflineRequest) -> None:
     offline.script["setMyCommands"] = [api_error(400, "Bad Request: bad commands")]
     await set_command_menus(app.bot)
