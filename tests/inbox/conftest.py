@@ -22,7 +22,7 @@ from dialogs.steps import QUESTION_STEPS, Step
 from inbox.app import create_app
 from storage.db import unit_of_work
 from storage.models import OutboxEntry, Submission
-from storage.staff import StaffAccount, add_staff, complete_setup
+from storage.staff import AuditEntry, StaffAccount, add_staff, complete_setup
 from storage.units import default_directory
 from tests import fakes
 
@@ -198,6 +198,19 @@ def make_staff(engine: Engine, clock: Clock) -> Callable[..., StaffMember]:
 
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+# The fixtures' types, as the tests annotate them.
+LoggedIn = Callable[[StaffMember], TestClient]
+MakeStaff = Callable[..., StaffMember]
+SendRequest = Callable[..., str]
+
+
+def audit_entries(engine: Engine) -> list[tuple[str, str | None, bool]]:
+    """The audit log so far: (action, reference, allowed), oldest first."""
+    with unit_of_work(engine) as session:
+        return [(e.action, e.reference, e.allowed) for e in session.exec(
+            select(AuditEntry).order_by(AuditEntry.id))]  # type: ignore[arg-type]
 
 
 def csrf_of(html: str) -> str:

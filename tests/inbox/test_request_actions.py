@@ -4,28 +4,24 @@ reference is read, and that the actions refuse another unit's request even when 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from dialogs.review import format_reference
 from inbox import requests as inbox_requests
 from storage.db import unit_of_work
-from storage.staff import AuditEntry, InternalNote, RequestStatus, RequestStatusChange
+from storage.staff import InternalNote, RequestStatus, RequestStatusChange
 
-from .conftest import ASANE, GULEN, Clock, StaffMember, csrf_of
-
-LoggedIn = Callable[[StaffMember], TestClient]
-MakeStaff = Callable[..., StaffMember]
-SendRequest = Callable[..., str]
-
-
-def _audit(engine: Engine) -> list[tuple[str, str | None, bool]]:
-    with unit_of_work(engine) as session:
-        return [(e.action, e.reference, e.allowed) for e in session.exec(
-            select(AuditEntry).order_by(AuditEntry.id))]  # type: ignore[arg-type]
+from .conftest import (
+    ASANE,
+    GULEN,
+    Clock,
+    LoggedIn,
+    MakeStaff,
+    SendRequest,
+    audit_entries,
+    csrf_of,
+)
 
 
 def _statuses(engine: Engine) -> list[tuple[str, str]]:
@@ -47,7 +43,7 @@ def test_acknowledging_is_only_for_a_new_request_but_the_status_form_may_go_back
     assert (response.status_code, response.headers["location"]) == (
         303, f"/requests/{reference}")
     assert _statuses(engine) == [("new", "in_progress")]
-    assert _audit(engine)[-1] == ("acknowledge", reference, True)
+    assert audit_entries(engine)[-1] == ("acknowledge", reference, True)
     # The status form is not the acknowledgement: it may set `received` on any request.
     response = browser.post(f"/requests/{reference}/status",
                             data={"csrf_token": token, "status": "received"})
@@ -61,11 +57,11 @@ def test_a_status_the_inbox_does_not_know_is_not_audited(
     reference = send_request()
     browser = logged_in(make_staff())
     token = csrf_of(browser.get(f"/requests/{reference}").text)
-    before = _audit(engine)
+    before = audit_entries(engine)
     response = browser.post(f"/requests/{reference}/status",
                             data={"csrf_token": token, "status": "nonsense"})
     assert response.headers["location"] == f"/requests/{reference}"
-    assert _audit(engine) == before
+    assert audit_entries(engine) == before
     assert _statuses(engine) == []
 
 
@@ -86,7 +82,7 @@ def test_actions_read_the_reference_as_people_write_it(
                                 data={"csrf_token": token, **data})
         assert (response.status_code, response.headers["location"]) == (
             303, f"/requests/{reference}?done={done}"), path
-    assert _audit(engine)[-3:] == [("acknowledge", reference, True),
+    assert audit_entries(engine)[-3:] == [("acknowledge", reference, True),
                                    ("change_status", reference, True),
                                    ("add_note", reference, True)]
     assert _statuses(engine) == [("new", "received"), ("received", "closed")]

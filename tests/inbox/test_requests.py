@@ -19,27 +19,25 @@ from dialogs.review import NORWAY, format_reference
 from storage.db import unit_of_work
 from storage.models import DeliveredRequest
 from storage.staff import (
-    AuditEntry,
     InternalNote,
     RequestStatus,
     RequestStatusChange,
     unnotified_status_changes,
 )
 
-from .conftest import ANSWERS, ASANE, NOT_SHARED, Clock, StaffMember, csrf_of
+from .conftest import (
+    ANSWERS,
+    ASANE,
+    NOT_SHARED,
+    Clock,
+    LoggedIn,
+    MakeStaff,
+    SendRequest,
+    audit_entries,
+    csrf_of,
+)
 
 NN = Language.NYNORSK
-LoggedIn = Callable[[StaffMember], TestClient]
-MakeStaff = Callable[..., StaffMember]
-SendRequest = Callable[..., str]
-
-
-def _audit(engine: Engine) -> list[tuple[str, str | None, bool]]:
-    with unit_of_work(engine) as session:
-        return [(e.action, e.reference, e.allowed) for e in session.exec(
-            select(AuditEntry).order_by(AuditEntry.id))]  # type: ignore[arg-type]
-
-
 def _rows(html: str) -> list[str]:
     """The references in the list, top to bottom."""
     return re.findall(r'class="reference">([A-Z0-9-]+)<', html)
@@ -114,7 +112,7 @@ def test_a_request_shows_shared_answers_preparer_and_contact(
         assert shown in text, shown
     # The reference may be typed as people write it.
     assert browser.get(f"/requests/{format_reference(reference).lower()}").status_code == 200
-    assert _audit(engine)[-2:] == [("open", reference, True), ("open", reference, True)]
+    assert audit_entries(engine)[-2:] == [("open", reference, True), ("open", reference, True)]
 
 
 @pytest.mark.parametrize(("kind", "media_type", "signature"), [
@@ -138,7 +136,7 @@ def test_downloads_hold_only_shared_answers_and_are_audited(
         data = json.dumps(response.json(), ensure_ascii=False)
         assert ANSWERS[NOT_SHARED] not in data
         assert "Fastlegen kjenner henne godt." in data
-    assert _audit(engine)[-1] == (f"download_{kind}", reference, True)
+    assert audit_entries(engine)[-1] == (f"download_{kind}", reference, True)
 
 
 def test_acknowledging_records_a_status_change_for_the_citizen(
@@ -169,7 +167,7 @@ def test_acknowledging_records_a_status_change_for_the_citizen(
     browser.post(f"/requests/{reference}/acknowledge", data={"csrf_token": csrf_of(page)})
     with unit_of_work(engine) as session:
         assert len(list(session.exec(select(RequestStatusChange)))) == 1
-    assert [a for a in _audit(engine) if a[0] == "acknowledge"] == [
+    assert [a for a in audit_entries(engine) if a[0] == "acknowledge"] == [
         ("acknowledge", reference, True)] * 2
 
 
@@ -204,7 +202,7 @@ def test_status_changes_and_internal_notes(engine: Engine, make_staff: MakeStaff
         assert note not in raw
         assert raw.startswith("enc1:")
         assert [n.text for n in session.exec(select(InternalNote))] == [note]
-    actions = [a[0] for a in _audit(engine)]
+    actions = [a[0] for a in audit_entries(engine)]
     assert "change_status" in actions
     assert "add_note" in actions
 
@@ -230,13 +228,13 @@ def test_another_units_request_is_not_found_anywhere(
         ("get", "/requests/ZZZZ9999", {}),  # a guessed reference
         ("get", f"/requests/{mine}/download/exe", {}),
     ]
-    before = len(_audit(engine))
+    before = len(audit_entries(engine))
     for method, path, data in attempts:
         response = gulen.get(path) if method == "get" else gulen.post(path, data=data)
         assert response.status_code == 404, path
         assert "Eininga di har ingen førespurnad med denne referansen." in response.text
         assert "Kari Nordmann" not in response.text
-    denied = _audit(engine)[before:]
+    denied = audit_entries(engine)[before:]
     assert len(denied) == len(attempts)
     assert all(not allowed for _action, _reference, allowed in denied)
     assert {reference for _action, reference, _allowed in denied} >= {theirs, "ZZZZ9999"}
