@@ -12,12 +12,10 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from functools import cache
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.engine import CursorResult, RowMapping
-from sqlalchemy.sql.dml import Insert, Update
 from sqlmodel import Session
 
 from dialogs.draft import (
@@ -49,14 +47,33 @@ from storage.units import RoutingStatus, default_directory, route
 E = TypeVar("E", bound=Enum)
 
 
-
 _CONV, _DRAFT, _ANSWER, _SUBMISSION = (
     table_of(model) for model in (StoredConversation, StoredDraft, StoredAnswer, Submission))
 
+
+def _draft_values(draft: DraftPlan) -> dict[str, Any]:
+    """The draft row's columns (the answers have their own rows)."""
+    return {
+        "role": draft.role.value if draft.role else None,
+        "person_name": draft.person_name,
+        "relation": draft.relation.value if draft.relation else None,
+        "basis": draft.basis.value if draft.basis else None,
+        "request": draft.request.value if draft.request else None,
+        "services": json.dumps([s.value for s in draft.services]),
+        "services_answered": draft.services_answered,
+        "wishes_coordinator": draft.wishes_coordinator,
+        "coordinator_wish": draft.coordinator_wish,
+        "contact_name": draft.contact_name,
+        "phone": draft.phone,
+        "reach_time": draft.reach_time,
+        "municipality_number": draft.municipality_number,
+        "target_group": draft.target_group,
+        "district": draft.district,
+    }
+
+
 # Draft columns are read with a prefix: the tables share id, created_at and updated_at.
-_DRAFT_COLUMNS = ("role", "person_name", "relation", "basis", "request", "services",
-                  "services_answered", "wishes_coordinator", "coordinator_wish", "contact_name",
-                  "phone", "reach_time", "municipality_number", "target_group", "district")
+_DRAFT_COLUMNS = tuple(_draft_values(DraftPlan()))
 _SUBMISSION_COLUMNS = ("reference", "submitted_at", "status", "status_changed_at", "unit_id")
 _LATEST_SUBMISSION = (
     select(_SUBMISSION.c.id).where(_SUBMISSION.c.conversation_id == _CONV.c.id)
@@ -72,7 +89,12 @@ _LOAD = (
                  .outerjoin(_DRAFT, _DRAFT.c.id == _CONV.c.current_draft_id)
                  .outerjoin(_SUBMISSION, _SUBMISSION.c.id == _LATEST_SUBMISSION))
     .where(_CONV.c.channel == bindparam("channel"), _CONV.c.chat_id == bindparam("chat_id")))
-_INSERT_ANSWER = insert(_ANSWER)
+# Built once. Each execution's parameters name the columns it writes, and SQLAlchemy caches
+# the compiled form per set of names: building a statement every turn cost more than SQLite
+# took to run it.
+_INSERT = {table: insert(table) for table in (_CONV, _DRAFT, _ANSWER)}
+_UPDATE = {table: update(table).where(table.c.id == bindparam("row_id"))
+           for table in (_CONV, _DRAFT, _ANSWER)}
 _LOAD_ANSWERS = select(_ANSWER.c.id, _ANSWER.c.question, _ANSWER.c.text, _ANSWER.c.shared).where(
     _ANSWER.c.draft_id == bindparam("draft_id"))
 
@@ -141,27 +163,6 @@ def _conversation_values(conv: Conversation) -> dict[str, Any]:
     }
 
 
-def _draft_values(draft: DraftPlan) -> dict[str, Any]:
-    """The draft row's columns (the answers have their own rows)."""
-    return {
-        "role": draft.role.value if draft.role else None,
-        "person_name": draft.person_name,
-        "relation": draft.relation.value if draft.relation else None,
-        "basis": draft.basis.value if draft.basis else None,
-        "request": draft.request.value if draft.request else None,
-        "services": json.dumps([s.value for s in draft.services]),
-        "services_answered": draft.services_answered,
-        "wishes_coordinator": draft.wishes_coordinator,
-        "coordinator_wish": draft.coordinator_wish,
-        "contact_name": draft.contact_name,
-        "phone": draft.phone,
-        "reach_time": draft.reach_time,
-        "municipality_number": draft.municipality_number,
-        "target_group": draft.target_group,
-        "district": draft.district,
-    }
-
-
 def load_turn(session: Session, *, channel: str, chat_id: str,
               ) -> tuple[Conversation, StoredState]:
     """The stored conversation of this chat (a new one if none: not stored until saved), and
@@ -223,35 +224,16 @@ def _discard_draft(session: Session, draft_id: int) -> None:
     session.connection().execute(delete(_DRAFT).where(_DRAFT.c.id == draft_id))
 
 
-# A turn writes one of a few column sets, so each statement is built once per set: building
-# a statement and its cache key every turn cost more than SQLite took to run it.
-@cache
-def _insert_statement(table: Table, columns: tuple[str, ...]) -> Insert:
-    return insert(table).values({name: bindparam(f"new_{name}") for name in columns})
-
-
-@cache
-def _update_statement(table: Table, columns: tuple[str, ...]) -> Update:
-    return update(table).where(table.c.id == bindparam("row_id")).values(
-        {name: bindparam(f"new_{name}") for name in columns})
-
-
-def _new(values: dict[str, Any]) -> dict[str, Any]:
-    return {f"new_{name}": value for name, value in values.items()}
-
-
 def _insert(session: Session, table: Table, **values: Any) -> int:
     """Insert one row; its new id."""
-    result = cast(CursorResult[Any], session.connection().execute(
-        _insert_statement(table, tuple(sorted(values))), _new(values)))
+    result = cast(CursorResult[Any], session.connection().execute(_INSERT[table], values))
     assert result.inserted_primary_key is not None
     return int(result.inserted_primary_key[0])
 
 
 def _update(session: Session, table: Table, row_id: int, **values: Any) -> None:
     """Set these columns of the row with this id."""
-    session.connection().execute(_update_statement(table, tuple(sorted(values))),
-                                 {"row_id": row_id, **_new(values)})
+    session.connection().execute(_UPDATE[table], {"row_id": row_id, **values})
 
 
 def _changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -277,7 +259,7 @@ def _write_draft(session: Session, state: StoredState, conversation_id: int, dra
         if changed or new_answers or changed_answers:
             _update(session, _DRAFT, draft_id, updated_at=now, **changed)
     if new_answers:
-        session.connection().execute(_INSERT_ANSWER, [
+        session.connection().execute(_INSERT[_ANSWER], [
             {"draft_id": draft_id, "question": q, "text": answers[q][0], "shared": answers[q][1]}
             for q in new_answers])
     for question in changed_answers:

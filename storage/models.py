@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from datetime import UTC, date, datetime
+from functools import cache
 
 from sqlalchemy import Column, DateTime, Index, Table, UniqueConstraint
 from sqlalchemy.engine import Dialect
@@ -42,6 +43,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 TABLE_MODULES = ("storage.staff", "storage.updates")
 
 
+@cache
 def all_tables() -> tuple[Table, ...]:
     """Every table storage defines, parents before children."""
     for name in TABLE_MODULES:
@@ -54,7 +56,8 @@ def table_of(model: type[SQLModel]) -> Table:
     return model.__table__  # type: ignore[attr-defined]
 
 
-def _timestamp(nullable: bool = False) -> Column[datetime]:
+def utc_column(nullable: bool = False) -> Column[datetime]:
+    """A UTCDateTime column (every table's timestamps are these)."""
     return Column(UTCDateTime(), nullable=nullable)
 
 
@@ -80,14 +83,14 @@ class StoredConversation(SQLModel, table=True):
     reached_review: bool = False
     turn: int = 0
     municipality_suggestions: str = Field(default="[]")  # JSON list of municipality numbers
-    consented_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    consented_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     consent_version: str | None = Field(default=None, max_length=20)
     wants_reminder: bool | None = None
-    reminded_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
-    declined_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    reminded_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    declined_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     current_draft_id: int | None = Field(default=None)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 
 class StoredDraft(SQLModel, table=True):
@@ -112,8 +115,8 @@ class StoredDraft(SQLModel, table=True):
     municipality_number: str | None = Field(default=None, max_length=4)
     target_group: str | None = Field(default=None, max_length=40)
     district: str | None = Field(default=None, max_length=40)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 
 class StoredAnswer(SQLModel, table=True):
@@ -143,8 +146,8 @@ class Submission(SQLModel, table=True):
     unit_id: str | None = Field(default=None, max_length=120)
     # sent, saved (not routed), received, in_progress, closed
     status: str = Field(default="sent", max_length=16)
-    submitted_at: datetime = Field(sa_column=_timestamp())
-    status_changed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    submitted_at: datetime = Field(sa_column=utc_column())
+    status_changed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class OutboxEntry(SQLModel, table=True):
@@ -168,14 +171,14 @@ class OutboxEntry(SQLModel, table=True):
     district: str | None = Field(default=None, max_length=64)
     status: str = Field(default="pending", max_length=16)  # pending, done
     attempts: int = 0  # failed attempts so far; sets the backoff
-    next_attempt_at: datetime = Field(sa_column=_timestamp())
+    next_attempt_at: datetime = Field(sa_column=utc_column())
     # While a worker sends the alert; another worker may take the entry once this has passed.
-    claimed_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    claimed_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     last_error: str | None = Field(default=None, max_length=80)  # an exception's class name only
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
-    delivered_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
-    alerted_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
-    overdue_logged_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    delivered_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    alerted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    overdue_logged_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class DeliveredRequest(SQLModel, table=True):
@@ -198,14 +201,14 @@ class DeliveredRequest(SQLModel, table=True):
     language: str = Field(max_length=2)  # the person's written standard
     target_group: str | None = Field(default=None, max_length=32)
     district: str | None = Field(default=None, max_length=64)
-    submitted_at: datetime = Field(sa_column=_timestamp())
-    received_at: datetime = Field(sa_column=_timestamp())
+    submitted_at: datetime = Field(sa_column=utc_column())
+    received_at: datetime = Field(sa_column=utc_column())
     answer_deadline: date
     # The unit's copy (storage/exports, JSON): only the answers the person chose to share.
     document: str = Field(sa_column=Column(EncryptedText, nullable=False))
     status: str = Field(default="new", max_length=16)  # new, opened, acknowledged
-    opened_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
-    acknowledged_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    opened_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    acknowledged_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class PrivacyEvent(SQLModel, table=True):
@@ -215,7 +218,7 @@ class PrivacyEvent(SQLModel, table=True):
     __tablename__ = "privacy_event"
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(sa_column=_timestamp())
+    at: datetime = Field(sa_column=utc_column())
     # erased, consent_withdrawn, data_exported, draft_expired, request_expired,
     # conversation_expired, reminder_sent
     what: str = Field(max_length=32)

@@ -25,7 +25,7 @@ from sqlalchemy import Column, Index, Integer, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.crypto import EncryptedText
-from storage.models import DeliveredRequest, UTCDateTime, utcnow
+from storage.models import DeliveredRequest, utc_column, utcnow
 
 # How long a set-up link works, and the rules for log-in and sessions.
 SETUP_LINK_VALID = timedelta(hours=72)
@@ -49,10 +49,6 @@ def _dummy_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(16))
 
 
-def _timestamp(nullable: bool = False) -> Column:
-    return Column(UTCDateTime(), nullable=nullable)
-
-
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -72,10 +68,10 @@ class StaffAccount(SQLModel, table=True):
     # The last TOTP time step accepted, so a code cannot be used twice.
     totp_last_step: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     setup_token_hash: str | None = Field(default=None, max_length=64, unique=True)
-    setup_expires_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
-    locked_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
-    disabled_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    setup_expires_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    locked_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    disabled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
     @property
     def is_set_up(self) -> bool:
@@ -93,7 +89,7 @@ class LoginAttempt(SQLModel, table=True):
     staff_id: int | None = Field(default=None, foreign_key="staff_account.id", ondelete="CASCADE")
     succeeded: bool = False
     reason: str = Field(max_length=24)
-    at: datetime = Field(sa_column=_timestamp())
+    at: datetime = Field(sa_column=utc_column())
 
 
 class StaffSession(SQLModel, table=True):
@@ -105,9 +101,9 @@ class StaffSession(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     staff_id: int = Field(foreign_key="staff_account.id", index=True, ondelete="CASCADE")
     csrf_token: str = Field(max_length=64)
-    created_at: datetime = Field(sa_column=_timestamp())
-    last_seen_at: datetime = Field(sa_column=_timestamp())
-    ended_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    created_at: datetime = Field(sa_column=utc_column())
+    last_seen_at: datetime = Field(sa_column=utc_column())
+    ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class AuditEntry(SQLModel, table=True):
@@ -116,7 +112,7 @@ class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entry"
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(sa_column=_timestamp())
+    at: datetime = Field(sa_column=utc_column())
     staff_id: int | None = Field(default=None, foreign_key="staff_account.id", index=True,
                                  ondelete="SET NULL")
     staff_login: str = Field(max_length=64)
@@ -140,7 +136,7 @@ class InternalNote(SQLModel, table=True):
                                  ondelete="SET NULL")
     author_name: str = Field(max_length=200)
     text: str = Field(sa_column=Column(EncryptedText, nullable=False))
-    at: datetime = Field(sa_column=_timestamp())
+    at: datetime = Field(sa_column=utc_column())
 
 
 # -- accounts ----------------------------------------------------------------------------------
@@ -504,8 +500,8 @@ class RequestStatusChange(SQLModel, table=True):
     staff_id: int | None = Field(default=None, foreign_key="staff_account.id",
                                  ondelete="SET NULL")
     staff_name: str = Field(max_length=200)
-    at: datetime = Field(sa_column=_timestamp())
-    notified_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    at: datetime = Field(sa_column=utc_column())
+    notified_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 def find_delivered(session: Session, *, unit_id: str, reference: str) -> DeliveredRequest | None:

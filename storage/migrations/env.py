@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 import storage.models
 import storage.staff
 import storage.updates  # noqa: F401  (Telegram updates already handled)
-from storage.db import make_engine
+from storage.db import configured_engine
 from storage.models import UTCDateTime
 
 config = context.config
@@ -39,10 +39,9 @@ def run_migrations_online() -> None:
     if connectable is not None:
         _run(connectable)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
-    with engine.connect() as connection:
+    with configured_engine(config.get_main_option("sqlalchemy.url") or "") as engine, \
+            engine.connect() as connection:
         _run(connection)
-    engine.dispose()
 
 
 def _run(connection: Connection) -> None:
