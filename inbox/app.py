@@ -334,8 +334,9 @@ def create_app(engine: Engine, *, clock: Clock = utcnow, secure_cookies: bool = 
         with unit_of_work(engine) as session:
             active = current_staff(request, session)
             check_form(request, active.csrf_token, csrf_token, active.staff.language)
-            found = inbox_requests.find_for_unit(session, unit_id=active.staff.unit_id,
-                                                 reference=normalize_reference(reference))
+            # Another unit's request is None, like a missing one.
+            found = staff_store.find_delivered(session, unit_id=active.staff.unit_id,
+                                               reference=normalize_reference(reference))
             if found is None:
                 staff_store.audit(session, staff=active.staff, action=AuditAction.OPEN,
                                   reference=reference, allowed=False, now=clock())

@@ -17,7 +17,7 @@ from dialogs import choices as c
 from dialogs.draft import Language, Role
 from dialogs.events import Label
 from dialogs.municipalities import by_number
-from dialogs.review import NORWAY, format_reference, reach_time_value, title
+from dialogs.review import format_reference, local_date, reach_time_value, title
 from dialogs.steps import QUESTION_STEPS
 from storage import staff as staff_store
 from storage.exports import DraftDocument, bundle, from_json, to_json, to_pdf
@@ -31,10 +31,6 @@ STATUSES = tuple(s.value for s in RequestStatus)
 def unit_name(unit_id: str, language: Language) -> str:
     unit = default_directory().unit(unit_id)
     return unit.name(language) if unit is not None else unit_id
-
-
-def _today(now: datetime) -> date:
-    return now.astimezone(NORWAY).date()
 
 
 @dataclass(frozen=True)
@@ -119,7 +115,7 @@ def list_for_unit(session: Session, *, unit_id: str, status: str | None,
                   now: datetime) -> list[RequestRow]:
     """The unit's requests, the nearest deadline first; no answer text leaves this function."""
     statuses = staff_store.current_statuses(session, unit_id=unit_id)
-    today = _today(now)
+    today = local_date(now)
     rows = []
     for delivered in staff_store.delivered_for_unit(session, unit_id=unit_id):
         assert delivered.id is not None
@@ -128,12 +124,6 @@ def list_for_unit(session: Session, *, unit_id: str, status: str | None,
             continue
         rows.append(_row(delivered, _document(delivered), current, today))
     return sorted(rows, key=lambda r: (r.deadline, r.received_at, r.reference))
-
-
-def find_for_unit(session: Session, *, unit_id: str,
-                  reference: str) -> DeliveredRequest | None:
-    """One of the unit's requests, to act on; another unit's is None, like a missing one."""
-    return staff_store.find_delivered(session, unit_id=unit_id, reference=reference)
 
 
 def open_for_unit(session: Session, *, unit_id: str, reference: str,
@@ -158,7 +148,7 @@ def open_for_unit(session: Session, *, unit_id: str, reference: str,
                   for n in staff_store.notes_for(session, unit_id=unit_id,
                                                  delivered_request_id=delivered.id))
     return RequestDetail(
-        row=_row(delivered, document, status, _today(now)),
+        row=_row(delivered, document, status, local_date(now)),
         municipality=municipality.name if municipality else delivered.municipality_number,
         for_relative=for_relative,
         person_name=draft.person_name if for_relative else None,
@@ -194,7 +184,7 @@ def set_status(session: Session, *, staff: StaffAccount, request: DeliveredReque
 def acknowledge(session: Session, *, staff: StaffAccount, reference: str,
                 now: datetime) -> bool:
     """Confirm receipt of a new request (`set_status` to `received`, by reference)."""
-    found = find_for_unit(session, unit_id=staff.unit_id, reference=reference)
+    found = staff_store.find_delivered(session, unit_id=staff.unit_id, reference=reference)
     return found is not None and set_status(session, staff=staff, request=found,
                                             status=RequestStatus.RECEIVED, now=now,
                                             only_if_new=True)
@@ -203,7 +193,7 @@ def acknowledge(session: Session, *, staff: StaffAccount, reference: str,
 def change_status(session: Session, *, staff: StaffAccount, reference: str, status: str,
                   now: datetime) -> bool:
     """`set_status` by reference."""
-    found = find_for_unit(session, unit_id=staff.unit_id, reference=reference)
+    found = staff_store.find_delivered(session, unit_id=staff.unit_id, reference=reference)
     return found is not None and set_status(session, staff=staff, request=found,
                                             status=RequestStatus(status), now=now)
 

@@ -10,7 +10,7 @@ from sqlmodel import select
 from dialogs.review import format_reference
 from inbox import requests as inbox_requests
 from storage.db import unit_of_work
-from storage.staff import InternalNote, RequestStatus, RequestStatusChange
+from storage.staff import InternalNote, RequestStatus, RequestStatusChange, find_delivered
 
 from .conftest import (
     ASANE,
@@ -94,8 +94,8 @@ def test_another_units_request_is_refused_even_when_handed_over(
     gulens = send_request()
     berit = make_staff(unit_id=ASANE, name="Berit Berg", language="nb")
     with unit_of_work(engine) as session:
-        assert inbox_requests.find_for_unit(session, unit_id=ASANE, reference=gulens) is None
-        theirs = inbox_requests.find_for_unit(session, unit_id=GULEN, reference=gulens)
+        assert find_delivered(session, unit_id=ASANE, reference=gulens) is None
+        theirs = find_delivered(session, unit_id=GULEN, reference=gulens)
         assert theirs is not None
         for only_if_new in (True, False):
             assert not inbox_requests.set_status(
