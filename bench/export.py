@@ -1,5 +1,5 @@
 """4. Export: the time to make a full draft's PDF and its FHIR bundle (median of many), in a
-fresh process; the first PDF (fonts loaded and subset for the first time) is reported apart."""
+fresh process; the first PDF (the fonts parsed and registered) is reported apart."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from dialogs.events import Reply
 from dialogs.render import render
 from dialogs.review import format_reference, local_date, review_lines
 from storage.exports import DraftDocument, from_conversation
+from storage.exports.fonts import FontMissingError  # no ReportLab: that loads in the worker
 from storage.units import RoutingStatus, UnitsDirectory, default_directory, route
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,6 @@ def draft_copy(conv: Conversation, directory: UnitsDirectory | None = None) -> D
     directory = directory or default_directory()
     reference = format_reference(conv.submission.reference)
     caption = render(conv.language, Reply("telegram.document.caption"), escape).text
-    from storage.exports.fonts import FontMissingError  # ReportLab is slow to import: on use
 
     try:
         content = pdf_in_worker(citizen_document(conv, directory), directory)

@@ -202,7 +202,7 @@ class ChatHandlers:
             self.send_copy_later(update, context, chat.id)
 
     def send_copy_later(self, update: Update, context: Context, chat_id: int) -> None:
-        """The receipt is shown; the PDF copy (100-200 ms to make) follows without holding the
+        """The receipt is shown; the PDF copy (made in the PDF worker) follows without holding the
         chat's lock. The turn was committed, so a second sending cannot happen meanwhile."""
         coroutine = self.send_copy(context, chat_id)
         application = context.application
