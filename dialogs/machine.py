@@ -46,9 +46,9 @@ BEFORE_CONSENT = frozenset({Step.CHOOSE_LANGUAGE, Step.READ_INTRO, Step.GIVE_CON
                             Step.DECLINED})
 
 
-def _say_and_ask(conv: Conversation, outcome: Outcome, reply: Reply) -> None:
-    """Say one thing, then ask the step's question again: a turn never ends without the way on."""
-    outcome.replies.append(reply)
+def _say_and_ask(conv: Conversation, outcome: Outcome, *replies: Reply) -> None:
+    """Say these, then ask the step's question again: a turn never ends without the way on."""
+    outcome.replies.extend(replies)
     outcome.replies.extend(prompt_for(conv))
 
 
@@ -124,7 +124,7 @@ class Dialog:
         self._draft_retention_days = draft_retention_days
         self._request_retention_days = request_retention_days
         self._machine = build_machine()
-        self._model = DialogTurn(Conversation())
+        self._model = DialogTurn(_NOBODY)
         self._machine.add_model(self._model, initial=Step.CHOOSE_LANGUAGE)
         self._lock = threading.Lock()
 
@@ -224,8 +224,7 @@ class Dialog:
             conv.declined_at, conv.consented_at, conv.wants_reminder = now, None, None
             conv.draft, conv.history, conv.return_to, conv.editing = DraftPlan(), [], None, False
             conv.reached_review = False
-            outcome.replies.append(Reply("consent.withdrawn"))
-            outcome.replies.extend(prompt_for(conv))  # the way on (/start), not a dead end
+            _say_and_ask(conv, outcome, Reply("consent.withdrawn"))  # the way on: /start
             return
         if source is Step.CONFIRM_ERASE:
             outcome.effects.append(Effect.ERASE_EVERYTHING)
@@ -311,8 +310,7 @@ class Dialog:
 
     def _inform(self, *keys: str) -> Callable[[Conversation, datetime, Outcome], None]:
         def inform(conv: Conversation, now: datetime, outcome: Outcome) -> None:
-            outcome.replies.extend(Reply(key) for key in keys)
-            outcome.replies.extend(prompt_for(conv))
+            _say_and_ask(conv, outcome, *(Reply(key) for key in keys))
         return inform
 
     def _about(self, conv: Conversation, now: datetime, outcome: Outcome) -> None:
