@@ -46,7 +46,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter
 
 import bot.texts  # noqa: F401  (registers the notice messages)
 from bot.plain_messages import plain_text_sender
-from bot.telegram.conversation import CHANNEL
+from bot.telegram.channel import CHANNEL
 from bot.telegram.retrying import retry_after, safe_to_retry
 from dialogs.draft import Language
 from dialogs.events import Reply

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Engine
 
 from bot.plain_messages import plain_text_sender
-from bot.telegram.conversation import CHANNEL
+from bot.telegram.channel import CHANNEL
 from dialogs.events import Reply
 from dialogs.machine import Dialog
 from dialogs.render import render

@@ -18,6 +18,7 @@ from enum import Enum
 from sqlalchemy.engine import Engine
 
 from bot.runner import AlreadyHandled, DialogRunner, Turn, TurnScope, UpdateKey
+from bot.telegram.channel import CHANNEL
 from bot.telegram.documents import DraftCopy, draft_copy
 from dialogs.draft import Conversation, Language
 from dialogs.events import Event, Expect
@@ -28,8 +29,6 @@ from storage.conversations import load_conversation
 from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
-
-CHANNEL = "telegram"
 
 # Telegram's language_code (IETF tag) to the written standard; others are asked.
 LANGUAGE_CODES = {"nn": Language.NYNORSK, "nb": Language.BOKMAL, "no": Language.BOKMAL}
