@@ -52,7 +52,7 @@ def test_a_dead_worker_is_replaced_on_the_next_copy(worker: None) -> None:
     assert pdf_in_worker(a_document()).startswith(b"%PDF")
 
 
-def test_the_bot_starts_the_worker_before_the_first_copy(worker: None) -> None:
+def test_a_started_worker_makes_the_first_copy(worker: None) -> None:
     assert pdf_process._pool is None
     assert start_worker().result(timeout=60) is None  # ReportLab and the fonts loaded there
     started = worker_pid()

@@ -17,8 +17,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from telegram.ext import Application
 
+from bot import pdf_process
 from bot.delivery import DeliveryWorker
 from bot.notifier import Notifier, notice_text
+from bot.pdf_process import stop_worker
 from bot.runner import DialogRunner
 from bot.telegram.app import CHECKPOINT_EVERY, build_application
 from bot.telegram.conversation import CHANNEL
@@ -111,7 +113,9 @@ async def send_from_telegram(person: Person, engine: Engine) -> list[Call]:
 
 async def test_start_up_schedules_delivery_and_the_notifier(
         app: Application, offline: OfflineRequest) -> None:
+    stop_worker()
     jobs = await started(app)
+    assert pdf_process._pool is not None  # the PDF worker is on its way before the first copy
     assert {"deliver-requests", "notify-citizens", "forget handled updates"} <= set(jobs)
     deliver, notify = jobs["deliver-requests"], jobs["notify-citizens"]
     assert isinstance(deliver.data, DeliveryWorker)  # type: ignore[attr-defined]
