@@ -115,9 +115,9 @@ def offline() -> OfflineRequest:
     return OfflineRequest()
 
 
-# An encryption key per test. Not autouse here: the packages that encrypt (tests/forwarding,
-# tests/notify, tests/multiprocess, tests/privacy) request it from an autouse fixture of their own.
-@pytest.fixture
+# An encryption key per test, for every test: most write encrypted columns, and without it they
+# would read or make var/dinplan.key and follow the shell's DINPLAN_* settings.
+@pytest.fixture(autouse=True)
 def encryption_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A key for this test: in the environment (for `dinplan`, the migrations and child
     processes, which inherit it) and in this process's key ring, so all of them read what any

@@ -216,22 +216,23 @@ def test_sending_writes_the_submission_and_its_outbox_entry(runner: DialogRunner
 
 
 def test_a_send_that_cannot_be_queued_stores_no_submission(
-        runner: DialogRunner, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+        runner: DialogRunner, engine: Engine) -> None:
     """The submission and its outbox entry are one transaction: neither without the other."""
     play(runner, to_review())
 
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the outbox is not writable")
 
-    monkeypatch.setattr(storage.conversations, "enqueue_delivery", refuse)
-    turn = runner.handle(CHANNEL, CHAT, ChoiceEvent("send"))
+    # A patch of its own, undone alone (the test's monkeypatch also holds the encryption key).
+    with pytest.MonkeyPatch.context() as refusing:
+        refusing.setattr(storage.conversations, "enqueue_delivery", refuse)
+        turn = runner.handle(CHANNEL, CHAT, ChoiceEvent("send"))
     assert texts(turn) == [message(None, "error.internal")]
     with Session(engine) as session:
         assert session.exec(select(Submission)).all() == []
         assert session.exec(select(OutboxEntry)).all() == []
     conv = stored(engine)
     assert (conv.step, conv.submission) == (Step.REVIEW, None)
-    monkeypatch.undo()
     turn = play(runner, ["send"])
     assert turn.step is Step.SENT
     with Session(engine) as session:

@@ -10,11 +10,6 @@ from storage.units import UnitsDirectory, load_directory
 from tests.forwarding.helpers import Clock, FakeTelegram, units_file_with_chats
 
 
-@pytest.fixture(autouse=True)
-def _every_test_has_a_key(encryption_key: str) -> None:
-    """Every test here runs with its own key (`encryption_key`, tests/conftest.py)."""
-
-
 @pytest.fixture
 def units_file(tmp_path: Path) -> Path:
     return units_file_with_chats(tmp_path)

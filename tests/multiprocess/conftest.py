@@ -16,12 +16,6 @@ import pytest
 from tests.pg import Databases
 
 
-@pytest.fixture(autouse=True)
-def _every_test_has_a_key(encryption_key: str) -> None:
-    """One key for this test's processes (`encryption_key`, tests/conftest.py): the children
-    inherit it from the environment, so all of them read what any of them wrote."""
-
-
 @pytest.fixture
 def postgres_url(postgres_databases: Databases, postgres_migrated_template: str,
                  ) -> Iterator[str]:

@@ -11,11 +11,6 @@ import pytest
 from tests.notify.helpers import Clock, FakeTelegram
 
 
-@pytest.fixture(autouse=True)
-def _every_test_has_a_key(encryption_key: str) -> None:
-    """Every test here runs with its own key (`encryption_key`, tests/conftest.py)."""
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
