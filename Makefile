@@ -41,7 +41,7 @@ test: $(STAMP) catalogs system-deps
 	$(BIN)/python -m pytest
 
 # Speed and memory against their targets (bench/README.md); writes bench/RESULTS.md. Not part of
-# `make test`. About 10 minutes on 2 cores; needs what `make system-deps` installs (PostgreSQL,
+# `make test`. About 5 minutes on 2 cores; needs what `make system-deps` installs (PostgreSQL,
 # Node.js); `$(BIN)/python -m bench --help` for smaller runs.
 .PHONY: bench
 bench: $(STAMP) catalogs

@@ -32,7 +32,7 @@ FINDINGS = ROOT / "bench" / "findings.md"
 
 @dataclass
 class Sizes:
-    """Default sizes: what fits a full run in about 15 minutes on 2 shared cores (RESULTS.md
+    """Default sizes: what fits a full run in about 5 minutes on 2 shared cores (RESULTS.md
     says which were used). The issue's sizes where they fit; smaller where they do not."""
 
     users: int = 400  # 1: people through the whole conversation, per variant (issue: 2,000)

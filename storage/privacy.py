@@ -142,7 +142,7 @@ def withdraw_consent(session: Session, *, conversation_id: int, channel: str,
                      now: datetime | None = None) -> None:
     """Stop everything for a person who withdraws consent, in the turn's transaction.
 
-    The draft being worked on is discarded by `save_conversation`. Here: deliveries that have
+    The draft being worked on is discarded by `save_turn`. Here: deliveries that have
     not reached a unit are cancelled (PostgreSQL waits for a worker holding one, then sees
     whether it got there), a request no unit received is deleted, and what the person wrote in
     one a unit did receive is deleted from Din plan (the reference and status stay, for

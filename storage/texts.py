@@ -1,5 +1,5 @@
-"""Words of what storage makes for people: the headings and lines of the draft documents (PDF)
-that only a document needs.
+"""Words of what storage makes for people: the headings and lines of the draft documents (PDF,
+and the FHIR questionnaire's title) that only a document needs.
 
 Everything else in a document is the dialog's own review lines (`dialogs.review`), so the PDF says
 what the person saw before sending.

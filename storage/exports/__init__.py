@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    # ReportLab and its fonts cost a fifth of a second to load: only code that makes a PDF pays.
+    # ReportLab is loaded only by code that makes a PDF (the bot does so in its PDF worker).
     if name in ("blocks", "to_pdf"):
         from storage.exports import pdf
 
