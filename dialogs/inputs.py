@@ -24,6 +24,7 @@ from dialogs.events import ChoiceEvent, Option, ParamValue, Reply, TextEvent
 from dialogs.municipalities import by_number, match_municipality
 from dialogs.prompts import routing_options, service_options
 from dialogs.review import relevant_editable_steps
+from dialogs.routing import KIND_ASKED_AT
 from dialogs.steps import QUESTION_STEPS, Step
 
 PRIVACY_NOTICE_VERSION = "2026-11-23"
@@ -333,19 +334,17 @@ def _set_municipality(draft: DraftPlan, number: str) -> None:
     draft.municipality_number = number
 
 
-def _read_routing(kind: str) -> Reader:
-    def read(conv: Conversation, event: Input, now: datetime) -> Result:
-        picked = _pick(event, routing_options(conv))
-        if picked is None:
-            return _expects_choice()
-        if kind == "target_group":
-            if picked != conv.draft.target_group:
-                conv.draft.district = None  # another group may be routed without districts
-            conv.draft.target_group = picked
-        else:
-            conv.draft.district = picked
-        return Advance()
-    return read
+def _read_routing(conv: Conversation, event: Input, now: datetime) -> Result:
+    picked = _pick(event, routing_options(conv))
+    if picked is None:
+        return _expects_choice()
+    if KIND_ASKED_AT[conv.step] == "target_group":
+        if picked != conv.draft.target_group:
+            conv.draft.district = None  # another group may be routed without districts
+        conv.draft.target_group = picked
+    else:
+        conv.draft.district = picked
+    return Advance()
 
 
 def _read_review(conv: Conversation, event: Input, now: datetime) -> Result:
@@ -406,8 +405,8 @@ READERS: dict[Step, Reader] = {
     Step.GIVE_PHONE: _read_phone,
     Step.GIVE_REACH_TIME: _read_reach_time,
     Step.GIVE_MUNICIPALITY: _read_municipality,
-    Step.CHOOSE_TARGET_GROUP: _read_routing("target_group"),
-    Step.CHOOSE_DISTRICT: _read_routing("district"),
+    Step.CHOOSE_TARGET_GROUP: _read_routing,
+    Step.CHOOSE_DISTRICT: _read_routing,
     Step.REVIEW: _read_review,
     Step.CHOOSE_ANSWER_TO_EDIT: _read_answer_to_edit,
     Step.CHOOSE_SHARING: _read_sharing,

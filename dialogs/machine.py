@@ -31,7 +31,7 @@ from dialogs.inputs import READERS, Advance, Invalid, Resume, Stay
 from dialogs.prompts import prompt_for
 from dialogs.reference import new_reference
 from dialogs.review import status_reply
-from dialogs.routing import NoDirectory, Router, pending_question
+from dialogs.routing import NoDirectory, Router, pending_step
 from dialogs.steps import INTERRUPTING_STEPS, QUESTION_STEPS, RESTING_STEPS, Step
 
 # Enough to walk back through the whole conversation, bounded so review loops stay small.
@@ -79,12 +79,10 @@ class DialogTurn:
         return not missing_steps(self.conv)
 
     def needs_target_group(self) -> bool:
-        question = pending_question(self.conv.router, self.conv.draft)
-        return question is not None and question.kind == "target_group"
+        return pending_step(self.conv.router, self.conv.draft) is Step.CHOOSE_TARGET_GROUP
 
     def needs_district(self) -> bool:
-        question = pending_question(self.conv.router, self.conv.draft)
-        return question is not None and question.kind == "district"
+        return pending_step(self.conv.router, self.conv.draft) is Step.CHOOSE_DISTRICT
 
 
 _NOBODY = Conversation()
@@ -93,7 +91,7 @@ _NOBODY = Conversation()
 def missing_steps(conv: Conversation) -> list[Step]:
     """Required answers not yet given, in the order they are asked."""
     draft = conv.draft
-    routing = pending_question(conv.router, draft)
+    routing = pending_step(conv.router, draft)
     required = {
         Step.CHOOSE_ROLE: draft.role is not None,
         Step.GIVE_PERSON_NAME: draft.role is not Role.RELATIVE or bool(draft.person_name),
@@ -104,8 +102,8 @@ def missing_steps(conv: Conversation) -> list[Step]:
         Step.GIVE_CONTACT_NAME: bool(draft.contact_name),
         Step.GIVE_PHONE: bool(draft.phone),
         Step.GIVE_MUNICIPALITY: bool(draft.municipality_number),
-        Step.CHOOSE_TARGET_GROUP: routing is None or routing.kind != "target_group",
-        Step.CHOOSE_DISTRICT: routing is None or routing.kind != "district",
+        Step.CHOOSE_TARGET_GROUP: routing is not Step.CHOOSE_TARGET_GROUP,
+        Step.CHOOSE_DISTRICT: routing is not Step.CHOOSE_DISTRICT,
     }
     return [step for step, given in required.items() if not given]
 

@@ -15,7 +15,7 @@ from dialogs.review import (
     review_lines,
     sharing_options,
 )
-from dialogs.routing import RoutingQuestion, pending_question
+from dialogs.routing import KIND_ASKED_AT, RoutingQuestion, pending_question
 from dialogs.steps import QUESTION_STEPS, Step
 
 Prompt = Callable[[Conversation], list[Reply]]
@@ -175,8 +175,7 @@ def _give_municipality(conv: Conversation) -> list[Reply]:
 
 def routing_options(conv: Conversation) -> tuple[Option, ...]:
     """The options of the routing question the municipality needs now (none if none)."""
-    kind = {Step.CHOOSE_TARGET_GROUP: "target_group", Step.CHOOSE_DISTRICT: "district"}.get(
-        conv.step)
+    kind = KIND_ASKED_AT.get(conv.step)
     question = pending_question(conv.router, conv.draft) if kind else None
     if question is None or question.kind != kind:
         # Back at the group with the district still to answer asks the group, not the district.
@@ -196,8 +195,7 @@ def routing_options(conv: Conversation) -> tuple[Option, ...]:
 def _asked_again(conv: Conversation) -> RoutingQuestion | None:
     """Going back or editing: the question as asked, though it is answered now."""
     draft = conv.draft
-    kind_of_step = {Step.CHOOSE_TARGET_GROUP: "target_group", Step.CHOOSE_DISTRICT: "district"}
-    wanted = kind_of_step.get(conv.step)
+    wanted = KIND_ASKED_AT.get(conv.step)
     number = draft.municipality_number or ""
     if wanted == "target_group":
         return conv.router.next_question(number, None, None)
