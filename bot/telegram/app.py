@@ -16,10 +16,7 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError
@@ -45,7 +42,6 @@ from bot.telegram.menu import set_command_menus
 from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.retrying import PatientRateLimiter
 from storage.db import checkpoint_wal, configured_engine, defer_checkpoints, unit_of_work
-from storage.migrate import alembic_config, upgrade
 from storage.models import utcnow
 from storage.settings import Settings, get_settings
 from storage.units import UnitsDirectory
@@ -150,18 +146,16 @@ def ensure_schema(database_url: str, *, embedded_default: str) -> None:
     `dinplan db upgrade`, by whoever deploys. The embedded default SQLite file belongs to this
     process alone, like the terminal chat's, so the bot brings it up to date itself.
     """
+    from storage.migrate import SchemaStatus, check_schema, upgrade
+
     if database_url == embedded_default:
         upgrade(database_url)
         return
-    heads = set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
-    with configured_engine(database_url) as engine:
-        try:
-            with engine.connect() as connection:
-                current = set(MigrationContext.configure(connection).get_current_heads())
-        except SQLAlchemyError as error:
-            raise ConfigurationError(f"cannot open the database (DINPLAN_DATABASE_URL): "
-                                     f"{type(error).__name__}") from error
-    if current != heads:
+    check = check_schema(database_url)
+    if check.status is SchemaStatus.NOT_REACHABLE:
+        raise ConfigurationError(f"cannot open the database (DINPLAN_DATABASE_URL): "
+                                 f"{type(check.error).__name__}") from check.error
+    if check.status is not SchemaStatus.CURRENT:
         raise ConfigurationError("the database schema is not up to date; run `dinplan db "
                                  "upgrade` first")
 
