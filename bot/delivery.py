@@ -28,7 +28,8 @@ from telegram.error import RetryAfter
 
 import bot.texts  # noqa: F401  (registers the alert messages)
 from bot.plain_messages import plain_text_sender
-from bot.telegram.retrying import retry_after
+from bot.telegram.errors import retry_after
+from bot.telegram.jobs import schedule_worker, sender_from_settings, worker_job
 from dialogs.events import Label, ParamValue, Reply
 from dialogs.render import render
 from dialogs.review import format_reference
@@ -39,7 +40,7 @@ from storage.models import OutboxEntry, Submission, utcnow
 from storage.units import TARGET_GROUP_LABELS, TargetGroup, Unit, UnitsDirectory
 
 if TYPE_CHECKING:
-    from telegram.ext import Application, CallbackContext, Job
+    from telegram.ext import Application, Job
 
     from storage.settings import Settings
 
@@ -237,18 +238,14 @@ class DeliveryWorker:
 # In the bot process and on the command line --------------------------------------------------
 
 
-async def delivery_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """A PTB JobQueue callback; the job's `data` is the DeliveryWorker."""
-    assert context.job is not None
-    worker: DeliveryWorker = context.job.data  # type: ignore[assignment]
-    try:
-        report = await worker.run_once()
-    except Exception as error:  # the database is down, say: the next run tries again
-        log.warning("delivery run failed (%s)", type(error).__name__)
-        return
+def log_report(report: DeliveryReport) -> None:
     if report.delivered or report.alerted or report.failed:
         log.info("delivery run: %d delivered, %d alerted, %d failed", report.delivered,
                  report.alerted, report.failed)
+
+
+# A PTB JobQueue callback; the job's `data` is the DeliveryWorker.
+delivery_job = worker_job("delivery", log_report, log)
 
 
 def worker_from_settings(engine: Engine, settings: Settings, *,
@@ -267,22 +264,14 @@ def schedule_delivery(application: Application[Any, Any, Any, Any, Any, Any], en
     the application's bot."""
     worker = worker_from_settings(engine, settings, send_alert=plain_text_sender(application.bot),
                                   directory=directory)
-    job_queue = application.job_queue
-    if job_queue is None:
-        raise RuntimeError("the bot needs python-telegram-bot[job-queue] to deliver requests")
-    return job_queue.run_repeating(delivery_job, interval=settings.delivery_interval_seconds,
-                                   first=1, data=worker, name="deliver-requests")
+    return schedule_worker(application, worker, delivery_job, name="deliver-requests",
+                           interval=settings.delivery_interval_seconds, first=1,
+                           purpose="to deliver requests")
 
 
 async def deliver_once(engine: Engine, settings: Settings,
                        directory: UnitsDirectory | None = None) -> DeliveryReport:
     """One run, as `dinplan deliver` does it: alerts go out if a bot token is configured."""
-    if settings.telegram_token is None:
-        return await worker_from_settings(engine, settings, send_alert=None,
-                                          directory=directory).run_once()
-    from telegram import Bot
-
-    bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_base_url)
-    async with bot:
-        return await worker_from_settings(engine, settings, send_alert=plain_text_sender(bot),
+    async with sender_from_settings(settings) as send_alert:
+        return await worker_from_settings(engine, settings, send_alert=send_alert,
                                           directory=directory).run_once()

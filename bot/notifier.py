@@ -47,7 +47,8 @@ from telegram.error import Forbidden, NetworkError, RetryAfter
 import bot.texts  # noqa: F401  (registers the notice messages)
 from bot.plain_messages import plain_text_sender
 from bot.telegram.channel import CHANNEL
-from bot.telegram.retrying import retry_after, safe_to_retry
+from bot.telegram.errors import retry_after, safe_to_retry
+from bot.telegram.jobs import schedule_worker, sender_from_settings, worker_job
 from dialogs.draft import Language
 from dialogs.events import Reply
 from dialogs.render import render
@@ -60,7 +61,7 @@ from storage.outbox import backoff
 from storage.units import UnitsDirectory
 
 if TYPE_CHECKING:
-    from telegram.ext import Application, CallbackContext, Job
+    from telegram.ext import Application, Job
 
     from storage.settings import Settings
 
@@ -267,18 +268,14 @@ class Notifier:
 # In the bot process and on the command line --------------------------------------------------
 
 
-async def notify_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """A PTB JobQueue callback; the job's `data` is the Notifier."""
-    assert context.job is not None
-    notifier: Notifier = context.job.data  # type: ignore[assignment]
-    try:
-        report = await notifier.run_once()
-    except Exception as error:  # the database is down, say: the next run tries again
-        log.warning("notifier run failed (%s)", type(error).__name__)
-        return
+def log_report(report: NotifyReport) -> None:
     if report.settled or report.sent or report.dropped or report.failed:
         log.info("notifier run: %d settled, %d told, %d retrying, %d dropped, %d failed",
                  report.settled, report.sent, report.retrying, report.dropped, report.failed)
+
+
+# A PTB JobQueue callback; the job's `data` is the Notifier.
+notify_job = worker_job("notifier", log_report, log)
 
 
 def schedule_notifier(application: Application[Any, Any, Any, Any, Any, Any], engine: Engine,
@@ -289,11 +286,9 @@ def schedule_notifier(application: Application[Any, Any, Any, Any, Any, Any], en
 
     notifier = Notifier(engine, directory or default_directory(),
                         send=plain_text_sender(application.bot))
-    job_queue = application.job_queue
-    if job_queue is None:
-        raise RuntimeError("the bot needs python-telegram-bot[job-queue] to notify citizens")
-    return job_queue.run_repeating(notify_job, interval=settings.delivery_interval_seconds,
-                                   first=2, data=notifier, name="notify-citizens")
+    return schedule_worker(application, notifier, notify_job, name="notify-citizens",
+                           interval=settings.delivery_interval_seconds, first=2,
+                           purpose="to notify citizens")
 
 
 async def notify_once(engine: Engine, settings: Settings,
@@ -303,13 +298,8 @@ async def notify_once(engine: Engine, settings: Settings,
     from storage.units import default_directory
 
     directory = directory or default_directory()
-    if settings.telegram_token is None:
-        return await Notifier(engine, directory).run_once()
-    from telegram import Bot
-
-    bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_base_url)
-    async with bot:
-        report = await Notifier(engine, directory, send=plain_text_sender(bot)).run_once()
+    async with sender_from_settings(settings) as send:
+        report = await Notifier(engine, directory, send=send).run_once()
     if report.retrying:
         log.warning("%d notice(s) could not be sent and are not kept; /status shows the status",
                     report.retrying)

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 
 from bot.plain_messages import plain_text_sender
 from bot.telegram.channel import CHANNEL
+from bot.telegram.jobs import schedule_worker, sender_from_settings, worker_job
 from dialogs.events import Reply
 from dialogs.machine import Dialog
 from dialogs.render import render
@@ -40,7 +41,7 @@ from storage.models import utcnow
 from storage.privacy import DueReminder, RetentionPolicy, RetentionReport
 
 if TYPE_CHECKING:
-    from telegram.ext import Application, CallbackContext, Job
+    from telegram.ext import Application, Job
 
     from storage.settings import Settings
 
@@ -142,16 +143,8 @@ def log_report(report: RetentionReport) -> None:
 # In the bot process and on the command line ----------------------------------------------------
 
 
-async def retention_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """A PTB JobQueue callback; the job's `data` is the RetentionWorker."""
-    assert context.job is not None
-    worker: RetentionWorker = context.job.data  # type: ignore[assignment]
-    try:
-        report = await worker.run_once()
-    except Exception as error:  # the database is down, say: the next run tries again
-        log.warning("retention run failed (%s)", type(error).__name__)
-        return
-    log_report(report)
+# A PTB JobQueue callback; the job's `data` is the RetentionWorker.
+retention_job = worker_job("retention", log_report, log)
 
 
 def schedule_retention(application: Application[Any, Any, Any, Any, Any, Any], engine: Engine,
@@ -160,21 +153,12 @@ def schedule_retention(application: Application[Any, Any, Any, Any, Any, Any], e
     the application's bot."""
     worker = RetentionWorker(engine, policy_from_settings(settings),
                              send=plain_text_sender(application.bot))
-    job_queue = application.job_queue
-    if job_queue is None:
-        raise RuntimeError("the bot needs python-telegram-bot[job-queue] for retention")
-    return job_queue.run_repeating(retention_job,
-                                   interval=timedelta(minutes=settings.retention_interval_minutes),
-                                   first=first, data=worker, name="retention")
+    return schedule_worker(application, worker, retention_job, name="retention",
+                           interval=timedelta(minutes=settings.retention_interval_minutes),
+                           first=first, purpose="for retention")
 
 
 async def retention_once(engine: Engine, settings: Settings) -> RetentionReport:
     """One run, as `dinplan retention` does it: reminders go out if a bot token is configured."""
-    policy = policy_from_settings(settings)
-    if settings.telegram_token is None:
-        return await RetentionWorker(engine, policy).run_once()
-    from telegram import Bot
-
-    bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_base_url)
-    async with bot:
-        return await RetentionWorker(engine, policy, send=plain_text_sender(bot)).run_once()
+    async with sender_from_settings(settings) as send:
+        return await RetentionWorker(engine, policy_from_settings(settings), send=send).run_once()

@@ -4,6 +4,7 @@ PTB's AIORateLimiter keeps within Telegram's flood limits and, on RetryAfter, wa
 Telegram says. On top of it, NetworkError and TimedOut are retried with backoff, but only where a
 retry cannot send a message twice: calls that are safe to repeat (edits, answers to button
 presses, the command menu), and any call that provably never reached Telegram (no connection).
+Which those are is told in errors.py, which needs no `telegram.ext`.
 """
 
 from __future__ import annotations
@@ -11,41 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import warnings
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
 from typing import Any
 
-import httpx
-from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram.error import NetworkError
 from telegram.ext import AIORateLimiter
+
+from bot.telegram.errors import safe_to_retry
 
 log = logging.getLogger(__name__)
 
-# Doing these twice leaves the chat as doing them once.
-REPEATABLE_METHODS = frozenset({
-    "answerCallbackQuery", "deleteMessage", "deleteMyCommands", "deleteWebhook",
-    "editMessageReplyMarkup", "editMessageText", "getChat", "getFile", "getMe", "getMyCommands",
-    "sendChatAction", "setMyCommands", "setWebhook",
-})
-# The request was not sent: no connection was made, or none was free.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
 Result = bool | dict[str, Any] | list[dict[str, Any]]
-
-
-def safe_to_retry(endpoint: str, error: NetworkError) -> bool:
-    if isinstance(error, BadRequest):  # Telegram read it and said no; again is no better
-        return False
-    return endpoint in REPEATABLE_METHODS or isinstance(error.__cause__, NOT_SENT)
-
-
-def retry_after(error: RetryAfter) -> timedelta:
-    """How long Telegram's flood control asks to wait."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PTB 22 deprecates the int form; both are read here
-        value = error.retry_after
-    return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
 
 
 class PatientRateLimiter(AIORateLimiter):

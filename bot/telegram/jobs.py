@@ -1,0 +1,78 @@
+"""The shell the bot's background workers run in: the delivery worker, the notifier, retention.
+
+Each worker has `run_once()`, which does what is due and returns a report. In the bot process it
+runs as a repeating job on PTB's JobQueue (`schedule_worker`), the worker as the job's `data`,
+sending through the application's bot; a run that fails (the database is down, say) is logged by
+its exception class only, never its message, and the next run tries again. From the command line
+(`dinplan deliver` and the like) it runs once, sending through a Bot of its own while
+`sender_from_settings` is open, or not at all without a token.
+
+Nothing here imports `telegram.ext` at run time, so the commands do not load it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from bot.plain_messages import PlainSender, plain_text_sender
+
+if TYPE_CHECKING:
+    from telegram.ext import Application, CallbackContext, Job
+
+    from storage.settings import Settings
+
+Report = TypeVar("Report")
+Report_co = TypeVar("Report_co", covariant=True)
+JobCallback = Callable[["CallbackContext[Any, Any, Any, Any]"], Coroutine[Any, Any, None]]
+
+
+class Worker(Protocol[Report_co]):
+    async def run_once(self) -> Report_co: ...
+
+
+def worker_job(what: str, log_report: Callable[[Report], None],
+               log: logging.Logger) -> JobCallback:
+    """A JobQueue callback that runs the job's worker once and hands its report to
+    `log_report`; a failed run is logged to `log` as "<what> run failed (<exception class>)"."""
+    async def job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+        """Run the job's worker (its `data`) once and log what it did."""
+        assert context.job is not None
+        worker: Worker[Report] = context.job.data  # type: ignore[assignment]
+        try:
+            report = await worker.run_once()
+        except Exception as error:  # the database is down, say: the next run tries again
+            log.warning("%s run failed (%s)", what, type(error).__name__)
+            return
+        log_report(report)
+
+    return job
+
+
+def schedule_worker(application: Application[Any, Any, Any, Any, Any, Any],
+                    worker: Worker[Any], job: JobCallback, *, name: str,
+                    interval: float | timedelta, first: float | timedelta,
+                    purpose: str) -> Job[Any]:
+    """Run `job` on `worker` every `interval`, the first time after `first`. `purpose` ends the
+    error for a PTB installed without its job queue ("... needs ...[job-queue] <purpose>")."""
+    job_queue = application.job_queue
+    if job_queue is None:
+        raise RuntimeError(f"the bot needs python-telegram-bot[job-queue] {purpose}")
+    return job_queue.run_repeating(job, interval=interval, first=first, data=worker, name=name)
+
+
+@asynccontextmanager
+async def sender_from_settings(settings: Settings) -> AsyncIterator[PlainSender | None]:
+    """For one run outside the bot: a sender through a Bot of its own while the block runs, or
+    None if no bot token is configured."""
+    if settings.telegram_token is None:
+        yield None
+        return
+    from telegram import Bot
+
+    bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_base_url)
+    async with bot:
+        yield plain_text_sender(bot)

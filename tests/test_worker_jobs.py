@@ -1,0 +1,98 @@
+"""The shell of the bot's three workers (bot/telegram/jobs.py): the delivery worker, the notifier
+and retention each run as a named repeating job whose data is the worker, a failed run is logged
+by its exception class alone, and their commands do not load PTB's telegram.ext."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.delivery import DeliveryWorker, delivery_job, schedule_delivery
+from bot.notifier import Notifier, notify_job, schedule_notifier
+from bot.retention import RetentionWorker, retention_job, schedule_retention
+from bot.telegram.jobs import JobCallback
+from storage.settings import Settings
+from tests.conftest import ROOT
+
+SECRET = "Ho er sta og glad i folk KANARI-7Q"
+SETTINGS = Settings(delivery_interval_seconds=7, retention_interval_minutes=15)
+
+
+def application() -> Application[Any, Any, Any, Any, Any, Any]:
+    return ApplicationBuilder().token("123:TEST").build()
+
+
+@pytest.mark.parametrize("module", ["bot.delivery", "bot.notifier", "bot.retention"])
+def test_a_workers_command_loads_no_telegram_ext(module: str) -> None:
+    """`dinplan deliver`, `notify` and `retention` need no Application, nor its 50 ms import."""
+    script = f"import sys, {module}; print('telegram.ext' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "False"
+
+
+Schedule = Callable[[Application[Any, Any, Any, Any, Any, Any], Engine], Any]
+
+
+@pytest.mark.parametrize(("schedule", "kind", "sender", "name", "interval", "first"), [
+    (lambda app, engine: schedule_delivery(app, engine, SETTINGS), DeliveryWorker, "send_alert",
+     "deliver-requests", timedelta(seconds=7), 1),
+    (lambda app, engine: schedule_notifier(app, engine, SETTINGS), Notifier, "send",
+     "notify-citizens", timedelta(seconds=7), 2),
+    (lambda app, engine: schedule_retention(app, engine, SETTINGS), RetentionWorker, "send",
+     "retention", timedelta(minutes=15), 60),
+], ids=["delivery", "notifier", "retention"])
+def test_each_worker_is_a_named_repeating_job_sending_through_the_bot(
+        sqlite_engine: Engine, schedule: Schedule, kind: type, sender: str, name: str,
+        interval: timedelta, first: float) -> None:
+    """Names, intervals and first-run delays as the bot has always had them."""
+    app = application()
+    before = datetime.now(UTC)
+    job = schedule(app, sqlite_engine)
+    assert job.name == name
+    assert isinstance(job.data, kind)
+    assert getattr(job.data, sender) is not None
+    trigger = job.job.trigger
+    assert trigger.interval == interval
+    assert timedelta(seconds=first) <= trigger.start_date - before \
+        <= timedelta(seconds=first + 5)
+
+
+class Failing:
+    async def run_once(self) -> None:
+        raise RuntimeError(f"INSERT ... VALUES ('{SECRET}')")
+
+
+@pytest.mark.parametrize(("job", "logger", "line"), [
+    (delivery_job, "bot.delivery", "delivery run failed (RuntimeError)"),
+    (notify_job, "bot.notifier", "notifier run failed (RuntimeError)"),
+    (retention_job, "bot.retention", "retention run failed (RuntimeError)"),
+], ids=["delivery", "notifier", "retention"])
+async def test_a_failed_run_is_logged_by_its_class_only(
+        job: JobCallback, logger: str, line: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    await job(SimpleNamespace(job=SimpleNamespace(data=Failing())))  # type: ignore[arg-type]
+    assert [(r.name, r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logger, logging.WARNING, line)]
+
+
+@pytest.mark.parametrize(("schedule", "purpose"), [
+    (lambda app, engine: schedule_delivery(app, engine, SETTINGS), "to deliver requests"),
+    (lambda app, engine: schedule_notifier(app, engine, SETTINGS), "to notify citizens"),
+    (lambda app, engine: schedule_retention(app, engine, SETTINGS), "for retention"),
+], ids=["delivery", "notifier", "retention"])
+def test_without_a_job_queue_the_bot_says_what_to_install(
+        sqlite_engine: Engine, schedule: Schedule, purpose: str) -> None:
+    app = SimpleNamespace(job_queue=None, bot=None)
+    with pytest.raises(RuntimeError) as raised:
+        schedule(app, sqlite_engine)  # type: ignore[arg-type]
+    assert str(raised.value) == f"the bot needs python-telegram-bot[job-queue] {purpose}"
