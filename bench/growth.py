@@ -28,6 +28,7 @@ from bench.harness import (
     median,
     our_application,
     percentile,
+    shut_down,
 )
 from bench.report import Row, Section
 from bench.throughput import FIRST_CHAT
@@ -76,7 +77,7 @@ def _template(url: str) -> None:
         engine = make_engine(url)
         app, request = await our_application(engine)
         await drive(app, request, full_script(), [TEMPLATE_CHAT])
-        await app.shutdown()
+        await shut_down(app)
         engine.dispose()
 
     asyncio.run(play())
@@ -186,7 +187,7 @@ def measure_interleaved(paths: dict[str, str], users: int, batch: int) -> dict[s
                     1000 * (totals["transaction"] - before) / result.updates)
                 got[size]["latencies"].extend(result.latencies)
         for app, _request in bots.values():
-            await app.shutdown()
+            await shut_down(app)
         return {size: {"updates_ms": runs["updates_ms"],
                        "transaction_ms": runs["transaction_ms"],
                        "p50_ms": 1000 * percentile(runs["latencies"], 50)}

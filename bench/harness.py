@@ -8,7 +8,6 @@ import gc
 import html
 import os
 import statistics
-import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,24 +18,21 @@ from sqlalchemy.engine import Engine
 from telegram import Update
 from telegram.ext import Application
 
-from bench.offline import TOKEN, LeanOfflineRequest, Person, Say
+from bench.offline import LeanOfflineRequest, Person, Say
+from bench.offline_config import OFFLINE, offline_limiter
 from bot.pdf_process import start_worker
 from bot.runner import DialogRunner
-from bot.telegram.app import CHECKPOINT_EVERY, build_application
-from bot.telegram.config import TelegramConfig
-from bot.telegram.retrying import PatientRateLimiter
+from bot.telegram.app import build_application, schedule_checkpoints
+from bot.telegram.handlers import copies_sent
 from dialogs import choices
 from dialogs.choices import REACH_TIME_OPTIONS
 from dialogs.draft import RequestKind, Service
-from storage.db import checkpoint_wal, defer_checkpoints
 
 # Not resolved: bench/ may be a link in a copy of the tree.
 ROOT = Path(__file__).absolute().parents[1]
 OUT = ROOT / "bench" / "out"
 
 MAX_IN_BETWEEN = 4  # unknown questions a press may answer on its way (bench.offline.DETOURS)
-OFFLINE = TelegramConfig(token=TOKEN, base_url="http://bot-api.invalid/bot",
-                         base_file_url="http://bot-api.invalid/file/bot", webhook=None)
 
 
 def full_script() -> list[Say]:
@@ -64,14 +60,9 @@ def full_script() -> list[Say]:
     ]
 
 
-def offline_limiter() -> PatientRateLimiter:
-    """As the handler tests: the limiter's machinery, but no flood limits (no Telegram here)."""
-    return PatientRateLimiter(backoff=0.01, max_backoff=0.05, overall_max_rate=0,
-                              group_max_rate=0)
-
-
 async def our_application(engine: Engine) -> tuple[Application, LeanOfflineRequest]:
-    """The real bot (build_application: handlers, per-chat ordering, limiter), offline."""
+    """The real bot (build_application: handlers, per-chat ordering, limiter), offline; stop it
+    with `shut_down`."""
     request = LeanOfflineRequest()
     app = build_application(OFFLINE, DialogRunner(engine, escape=html.escape), request=request,
                             rate_limiter=offline_limiter())
@@ -79,18 +70,20 @@ async def our_application(engine: Engine) -> tuple[Application, LeanOfflineReque
     # As `dinplan run` does when it starts (post_init, which a merely initialized application
     # skips): the PDF worker is up before the first update, not spawned inside the timing.
     await asyncio.to_thread(start_worker().result)
-    # As `dinplan run`'s job does (bot.telegram.app.schedule_checkpoints; the job queue does not
-    # run here): the WAL copied back every second from a thread, not inside a turn.
-    if defer_checkpoints(engine):
-        threading.Thread(target=_checkpoint_every_second, args=(engine,), daemon=True,
-                         name="checkpoint the WAL").start()
+    # `dinplan run`'s own job (post_init schedules it): on SQLite the WAL is copied back every
+    # second, in a thread, between turns rather than inside one. Only this job is scheduled: the
+    # application is not started, so its job queue is started by hand (and stopped by shut_down).
+    schedule_checkpoints(app, engine)
+    if app.job_queue is not None:
+        await app.job_queue.start()
     return app, request
 
 
-def _checkpoint_every_second(engine: Engine) -> None:
-    while True:
-        time.sleep(CHECKPOINT_EVERY.total_seconds())
-        checkpoint_wal(engine)
+async def shut_down(app: Application) -> None:
+    """Stop an application from `our_application`: its job queue, then the application."""
+    if app.job_queue is not None:
+        await app.job_queue.stop()
+    await app.shutdown()
 
 
 @dataclass
@@ -113,16 +106,6 @@ class Drive:
 
     def percentile_ms(self, q: float) -> float:
         return 1000 * percentile(self.latencies, q)
-
-
-async def _background_copies_sent(app: Application) -> None:
-    for handlers in app.handlers.values():
-        for handler in handlers:
-            owner = getattr(getattr(handler, "callback", None), "__self__", None)
-            wait = getattr(owner, "copies_sent", None)
-            if wait is not None:
-                await wait()
-                return
 
 
 async def drive(app: Application, request: LeanOfflineRequest,
@@ -163,7 +146,7 @@ async def drive(app: Application, request: LeanOfflineRequest,
             request.forget(person.chat_id)
     # The copies of sent drafts go out in background tasks: their work counts in the wall time.
     result.copies_waited = time.perf_counter()
-    await _background_copies_sent(app)
+    await copies_sent(app)
     result.seconds = time.perf_counter() - started
     result.copies_waited = time.perf_counter() - result.copies_waited
     result.updates = count

@@ -19,6 +19,7 @@ from bench.harness import (
     our_application,
     rss_bytes,
     settle_memory,
+    shut_down,
 )
 from bench.report import Row, Section
 
@@ -46,7 +47,7 @@ def measure(conversations: int, steps: int) -> dict[str, Any]:
                              batch=BATCH, record=False)
         settle_memory()
         after = rss_bytes()
-        await app.shutdown()
+        await shut_down(app)
         engine.dispose()
         return {"conversations": conversations, "steps": steps, "updates": result.updates,
                 "seconds": result.seconds, "rss_before": before, "rss_after": after}

@@ -22,7 +22,6 @@ from telegram.request import BaseRequest, RequestData
 BOT = {"id": 123456, "is_bot": True, "first_name": "Din plan", "username": "DinPlanBot",
        "can_join_groups": True, "can_read_all_group_messages": False,
        "supports_inline_queries": False}
-TOKEN = "123456:BENCH-offline-token"
 
 
 class LeanOfflineRequest(BaseRequest):

@@ -38,7 +38,8 @@ from telegram.ext import (
     filters,
 )
 
-from bench.offline import TOKEN, LeanOfflineRequest
+from bench.offline import LeanOfflineRequest
+from bench.offline_config import OFFLINE
 from dialogs import choices
 from dialogs.choices import REACH_TIME_OPTIONS, REQUEST_LABELS, SERVICE_LABELS
 from dialogs.draft import Language
@@ -267,7 +268,7 @@ def conversation(*, persistent: bool) -> ConversationHandler:
 async def peer_application(persistence_file: Path | None) -> tuple[Application, LeanOfflineRequest]:
     """The peer on an offline request; with a pickle file, PicklePersistence at its defaults."""
     request = LeanOfflineRequest()
-    builder = (ApplicationBuilder().token(TOKEN).base_url("http://bot-api.invalid/bot")
+    builder = (ApplicationBuilder().token(OFFLINE.token).base_url(OFFLINE.base_url)
                .defaults(Defaults(parse_mode=ParseMode.HTML))
                .request(request).get_updates_request(request))
     if persistence_file is not None:

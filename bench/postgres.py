@@ -52,7 +52,7 @@ def typed_script(steps: int = 11) -> list[str]:
     """The first `steps` steps of the script (to the services question), every press typed as
     its button's label, as one person played them through the real bot offline just now: so
     a question added to the dialog since is in it too."""
-    from bench.harness import full_script, our_application
+    from bench.harness import full_script, our_application, shut_down
     from bench.offline import Person
     from storage.db import make_engine
 
@@ -72,7 +72,7 @@ def typed_script(steps: int = 11) -> list[str]:
                 await app.process_update(update)
                 if done:
                     break
-        await app.shutdown()
+        await shut_down(app)
         engine.dispose()
         return person.typed
 
@@ -90,25 +90,56 @@ def _env(database_url: str, port: int) -> dict[str, str]:
             "DINPLAN_WEBHOOK_PORT": str(port)}
 
 
-class _KeptAlive:
+class KeptAlive:
     """One HTTP/1.1 keep-alive connection that POSTs JSON and reads the status. The load
     generator shares the bots' two cores: httpx took ~7 CPU ms per POST here, more than the bot
-    it fed, so the posts are written by hand (bytes out, status line and Content-Length in)."""
+    it fed, so the posts are written by hand (bytes out, status line and Content-Length in).
 
-    def __init__(self, port: int) -> None:
-        self.port = port
+    A server may close a kept-alive connection whenever it likes (an idle timeout, a restart);
+    the close shows as end of file or a reset at the next request. Then the request is sent
+    once more on a new connection, if no byte of an answer had come: resending a webhook update
+    is harmless, the bot claims each update_id once. A new connection that fails is an error.
+    """
+
+    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
+        self.host, self.port = host, port
+        self.reconnects = 0  # requests sent again because the server had closed the connection
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
-        if self._streams is None:
-            self._streams = await asyncio.open_connection("127.0.0.1", self.port)
-        reader, writer = self._streams
+        """POST `body` as JSON; the answer's status code (its body is read and dropped)."""
         head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-        writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-                     f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-                     f"{head}\r\n".encode() + body)
-        await writer.drain()
-        response = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        request = (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                   f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                   f"{head}\r\n").encode() + body
+        if self._streams is not None and self._streams[0].at_eof():
+            await self.close()  # closed by the server since the last answer, and seen already
+        reused = self._streams is not None
+        try:
+            return await self._exchange(request)
+        except _ClosedBeforeAnswerError:
+            await self.close()
+            if not reused:
+                raise
+        self.reconnects += 1
+        return await self._exchange(request)
+
+    async def _exchange(self, request: bytes) -> int:
+        if self._streams is None:
+            self._streams = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self._streams
+        try:
+            writer.write(request)
+            await writer.drain()
+            answer = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError as error:
+            if error.partial:
+                raise ConnectionError("the webhook closed the connection in the middle of its "
+                                      "answer") from error
+            raise _ClosedBeforeAnswerError("the webhook closed the connection") from error
+        except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as error:
+            raise _ClosedBeforeAnswerError(f"the webhook's connection: {error!r}") from error
+        response = answer.decode("latin-1").split("\r\n")
         fields = {name.strip().lower(): value.strip() for name, _, value in
                   (line.partition(":") for line in response[1:] if line)}
         if "content-length" not in fields:
@@ -120,8 +151,15 @@ class _KeptAlive:
 
     async def close(self) -> None:
         if self._streams is not None:
-            self._streams[1].close()
+            writer = self._streams[1]
             self._streams = None
+            writer.close()
+            with contextlib.suppress(OSError):  # reset by the server: closed all the same
+                await writer.wait_closed()
+
+
+class _ClosedBeforeAnswerError(ConnectionError):
+    """The connection was closed or reset before any byte of the answer arrived."""
 
 
 async def _post_all(ports: list[int], users: int, script: list[str], concurrency: int,
@@ -132,7 +170,7 @@ async def _post_all(ports: list[int], users: int, script: list[str], concurrency
     chats = iter(range(users))
 
     async def poster() -> None:
-        connections = {port: _KeptAlive(port) for port in ports}
+        connections = {port: KeptAlive(port) for port in ports}
         try:
             for index in chats:
                 chat_id = FIRST_CHAT + index

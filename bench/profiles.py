@@ -18,7 +18,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.harness import OUT, ROOT, drive, fresh_sqlite, full_script, in_child, our_application
+from bench.harness import (
+    OUT,
+    ROOT,
+    drive,
+    fresh_sqlite,
+    full_script,
+    in_child,
+    our_application,
+    shut_down,
+)
 from bench.report import Row, Section
 
 PROFILES = OUT / "profiles"
@@ -110,7 +119,7 @@ def stage_breakdown(users: int) -> dict[str, Any]:
         app, request = await our_application(engine)
         missing = _instrument(totals, calls)
         result = await drive(app, request, full_script(), range(3_000_000, 3_000_000 + users))
-        await app.shutdown()
+        await shut_down(app)
         engine.dispose()
         return {"updates": result.updates, "per_update_ms": result.per_update_ms,
                 "stages": [(label, 1000 * totals[label] / result.updates,

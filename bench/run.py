@@ -5,6 +5,7 @@
     python -m bench --only 1,4      # some of them: 1 throughput, 2 growth, 3 memory, 4 export,
                                     # 5 start-up, 6 PostgreSQL, 7 profiles
     python -m bench --small         # tiny sizes: proves the machinery, measures nothing
+    python -m bench --small --raw /tmp/raw.json   # the raw numbers elsewhere than bench/out/
 
 Every measurement runs in a process of its own; see bench/README.md.
 """
@@ -155,31 +156,43 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--small", action="store_true", help="tiny sizes, a smoke run")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md",
                         help="where to write the results (default bench/RESULTS.md)")
+    parser.add_argument("--raw", type=Path,
+                        help="where to write every raw number as JSON (default "
+                             "bench/out/results.json, with --small bench/out/results-small.json); "
+                             "--rewrite reads it from there")
     parser.add_argument("--no-profile", action="store_true", help="leave out py-spy")
     parser.add_argument("--rewrite", action="store_true",
                         help="measure nothing: write the results file again from the last run's "
-                             "bench/out/results.json (after editing bench/findings.md)")
+                             "raw numbers (bench/out/results.json, or --raw) after editing "
+                             "bench/findings.md")
     return parser.parse_args(argv)
 
 
-def rewrite(results: Path) -> int:
+def raw_path(args: argparse.Namespace) -> Path:
+    """Where the raw numbers go (and --rewrite reads them from)."""
+    if args.raw is not None:
+        return Path(args.raw)
+    return OUT / ("results-small.json" if args.small else "results.json")
+
+
+def rewrite(results: Path, raw_file: Path) -> int:
     from bench.report import Row
 
-    raw = json.loads((OUT / "results.json").read_text())
+    raw = json.loads(raw_file.read_text())
     sections = [Section(s["title"], [Row(**row) for row in s["rows"]], s["notes"], s["data"],
                         s["seconds"]) for s in raw["sections"]]
     meta = raw["meta"]
     results.write_text(results_markdown(
         sections, Sizes(**raw["sizes"]), dt.datetime.fromisoformat(meta["started"]),
         meta["seconds"], meta["loads"], meta["small"], machine_lines=meta["machine"]))
-    print(f"wrote {results} from {OUT / 'results.json'}")
+    print(f"wrote {results} from {raw_file}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.rewrite:
-        return rewrite(args.results)
+        return rewrite(args.results, raw_path(args))
     sizes = SMALL if args.small else Sizes()
     if args.users:
         sizes.users = args.users
@@ -215,8 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(results_markdown(sections, sizes, started, seconds, loads,
                                              args.small))
-    OUT.mkdir(parents=True, exist_ok=True)
-    raw = OUT / ("results-small.json" if args.small else "results.json")
+    raw = raw_path(args)
+    raw.parent.mkdir(parents=True, exist_ok=True)
     meta = {"started": started.isoformat(), "seconds": seconds, "loads": loads,
             "small": args.small, "machine": machine()}
     raw.write_text(json.dumps({"meta": meta, "sizes": asdict(sizes), "sections": [

@@ -23,6 +23,7 @@ from bench.harness import (
     in_child,
     median,
     our_application,
+    shut_down,
 )
 from bench.report import Row, Section
 
@@ -69,7 +70,7 @@ def measure_ours(users: int, database_url: str | None = None, first_chat: int = 
         cpu, started_at = time.process_time(), time.time()
         result = await drive(app, request, full_script(), chats)
         cpu, ended_at = time.process_time() - cpu, time.time()
-        await app.shutdown()
+        await shut_down(app)
         with unit_of_work(engine) as session:
             sent = session.execute(select(func.count()).select_from(StoredConversation).where(
                 StoredConversation.chat_id.in_([str(c) for c in chats]),  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ import html
 import logging
 import sys
 
-from bench.harness import offline_limiter
+from bench.offline_config import offline_limiter
 from bot.runner import DialogRunner
 from bot.telegram.app import ALLOWED_UPDATES, build_application, quiet_logs
 from bot.telegram.config import telegram_config

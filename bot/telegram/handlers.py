@@ -252,3 +252,18 @@ class ChatHandlers:
             log.info("could not take the buttons off a stale message: %s", type(error).__name__)
         lead = replies.say(turn.language or app_language(update), "telegram.stale_button.repeat")
         await replies.show(context.bot, chat.id, turn, lead=lead)
+
+
+async def copies_sent(app: Application) -> None:
+    """Wait for the copies of sent drafts that `app`'s handlers are still making and sending.
+
+    An application merely initialized (the handler tests, the bench) does not await the tasks it
+    started when it stops; this does. An application without our handlers has none to wait for.
+    """
+    for handlers in app.handlers.values():
+        for handler in handlers:
+            # Not every handler has a callback of its own (a ConversationHandler has not).
+            owner = getattr(getattr(handler, "callback", None), "__self__", None)
+            if isinstance(owner, ChatHandlers):
+                await owner.copies_sent()
+                return

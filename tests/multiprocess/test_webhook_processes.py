@@ -39,6 +39,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from telegram import Update
 
+from bench.offline_config import OFFLINE, offline_limiter
 from bot.runner import DialogRunner
 from bot.telegram.app import build_application
 from bot.telegram.conversation import CHANNEL, screen_of
@@ -47,7 +48,6 @@ from storage.conversations import load_conversation
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.updates import ProcessedUpdate
-from tests.telegram.conftest import OFFLINE, offline_limiter
 from tests.telegram.emulator import DINPLAN, Emulator, free_port, stop, wait_for_line
 from tests.telegram.offline import OfflineRequest
 

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from telegram.ext import Application
 
+from bench.offline_config import OFFLINE, offline_limiter
 from bot import pdf_process
 from bot.delivery import DeliveryWorker
 from bot.notifier import Notifier, notice_text
@@ -25,7 +26,6 @@ from bot.runner import DialogRunner
 from bot.telegram.app import CHECKPOINT_EVERY, build_application
 from bot.telegram.conversation import CHANNEL
 from bot.telegram.keyboards import ButtonPress
-from bot.telegram.retrying import PatientRateLimiter
 from dialogs.draft import Language
 from dialogs.render import message
 from dialogs.steps import QUESTION_STEPS, Step
@@ -36,7 +36,7 @@ from storage.units import default_directory
 from tests.fakes import pdf_text
 from tests.notify.helpers import ACK_AT, SECRETS, UNIT_NAME, acknowledge, staff_member
 from tests.telegram.lines import say
-from tests.telegram.offline import OFFLINE, Call, OfflineRequest, Person, texts
+from tests.telegram.offline import Call, OfflineRequest, Person, texts
 
 INTERVAL = 7
 ANSWER = f"Ho er sta og glad i folk {SECRETS[0]} – áčđŋšŧž"
@@ -47,10 +47,9 @@ async def app(sqlite_engine: Engine, offline: OfflineRequest,
               tmp_path: Path) -> AsyncIterator[Application]:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'telegram.sqlite3'}",
                         delivery_interval_seconds=INTERVAL)
-    limiter = PatientRateLimiter(backoff=0.01, max_backoff=0.05, overall_max_rate=0,
-                                 group_max_rate=0)
     application = build_application(OFFLINE, DialogRunner(sqlite_engine, escape=html.escape),
-                                     request=offline, rate_limiter=limiter, settings=settings,
+                                     request=offline, rate_limiter=offline_limiter(),
+                                     settings=settings,
                                      directory=default_directory())
     await application.initialize()
     offline.take()

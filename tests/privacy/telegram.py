@@ -10,11 +10,10 @@ from contextlib import asynccontextmanager
 from sqlalchemy.engine import Engine
 from telegram.ext import Application
 
+from bench.offline_config import OFFLINE, offline_limiter
 from bot.runner import DialogRunner
 from bot.telegram.app import build_application
-from bot.telegram.config import TelegramConfig
 from bot.telegram.conversation import CHANNEL
-from bot.telegram.retrying import PatientRateLimiter
 from dialogs.events import ChoiceEvent, TextEvent
 from dialogs.machine import Dialog
 from dialogs.prompts import prompt_for
@@ -24,11 +23,8 @@ from storage.conversations import load_conversation
 from storage.db import unit_of_work
 from storage.units import default_router
 from tests.privacy.helpers import Clock, Person
-from tests.telegram.offline import TOKEN, OfflineRequest
+from tests.telegram.offline import OfflineRequest
 from tests.telegram.offline import Person as Phone
-
-OFFLINE = TelegramConfig(token=TOKEN, base_url="http://bot-api.invalid/bot",
-                         base_file_url="http://bot-api.invalid/file/bot", webhook=None)
 
 
 @asynccontextmanager
@@ -37,8 +33,7 @@ async def offline_bot(engine: Engine, clock: Clock) -> AsyncIterator[
     request = OfflineRequest()
     runner = DialogRunner(engine, dialog=Dialog(router=default_router()), clock=clock,
                           escape=html.escape)
-    app = build_application(OFFLINE, runner, request=request, rate_limiter=PatientRateLimiter(
-        backoff=0.01, max_backoff=0.05, overall_max_rate=0, group_max_rate=0))
+    app = build_application(OFFLINE, runner, request=request, rate_limiter=offline_limiter())
     await app.initialize()
     request.take()
     try:

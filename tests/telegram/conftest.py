@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from telegram.ext import Application
 
+from bench.offline_config import offline_limiter
 from bot.runner import DialogRunner
 from bot.telegram.app import build_application
-from bot.telegram.retrying import PatientRateLimiter
 from tests.telegram.emulator import Bots, Emulator, Phone, SetupError
 from tests.telegram.offline import OFFLINE, OfflineRequest, Person
 
@@ -27,12 +27,6 @@ from tests.telegram.offline import OFFLINE, OfflineRequest, Person
 @pytest.fixture
 def telegram_runner(sqlite_engine: Engine) -> DialogRunner:
     return DialogRunner(sqlite_engine, escape=html.escape)
-
-
-def offline_limiter() -> PatientRateLimiter:
-    """No flood limits (tests send fast), quick backoff; RetryAfter still waits as told."""
-    return PatientRateLimiter(backoff=0.01, max_backoff=0.05, overall_max_rate=0,
-                              group_max_rate=0)
 
 
 @pytest.fixture

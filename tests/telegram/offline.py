@@ -21,16 +21,14 @@ from telegram.error import NetworkError, TimedOut
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-from bot.telegram.config import TelegramConfig
-from bot.telegram.handlers import ChatHandlers
+# Re-exported for the tests that import them from here. OFFLINE is defined once for tests and
+# bench (bench/offline_config.py), copies_sent beside the handlers whose copies it awaits.
+from bench.offline_config import OFFLINE as OFFLINE
+from bot.telegram.handlers import copies_sent as copies_sent
 
 BOT = {"id": 123456, "is_bot": True, "first_name": "Din plan", "username": "DinPlanBot",
        "can_join_groups": True, "can_read_all_group_messages": False,
        "supports_inline_queries": False}
-TOKEN = "123456:TEST-offline-token"
-# A configuration whose Bot API is the in-memory OfflineRequest; the URLs are never reached.
-OFFLINE = TelegramConfig(token=TOKEN, base_url="http://bot-api.invalid/bot",
-                         base_file_url="http://bot-api.invalid/file/bot", webhook=None)
 
 Scripted = BaseException | tuple[int, dict[str, Any]]
 
@@ -228,16 +226,6 @@ class Person:
 
     async def press(self, label: str, *, message_id: int | None = None) -> list[Call]:
         return await self.deliver(self.press_update(label, message_id=message_id))
-
-
-async def copies_sent(app: Application) -> None:
-    """Wait for the copies of sent drafts the bot's handlers are still making and sending."""
-    for handlers in app.handlers.values():
-        for handler in handlers:
-            owner = getattr(handler.callback, "__self__", None)
-            if isinstance(owner, ChatHandlers):
-                await owner.copies_sent()
-                return
 
 
 def texts(calls: list[Call]) -> str:

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bench.offline_config import OFFLINE, offline_limiter
 from bot.runner import DialogRunner
 from bot.telegram.app import build_application
 from dialogs.steps import Step
 from storage.db import unit_of_work
 from storage.models import StoredConversation
-from tests.telegram.conftest import OFFLINE, offline_limiter
 from tests.telegram.lines import label, say
 from tests.telegram.offline import OfflineRequest, Person, api_error, next_update_id, texts
 from tests.telegram.walk import stored, to_questions

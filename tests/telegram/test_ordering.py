@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from telegram import Update
 
+from bench.offline_config import OFFLINE, offline_limiter
 from bot.runner import DialogRunner
 from bot.telegram.app import build_application
 from bot.telegram.ordering import PerChatUpdateProcessor
 from dialogs.steps import QUESTION_STEPS, Step
-from tests.telegram.conftest import OFFLINE, offline_limiter
 from tests.telegram.lines import label, say
 from tests.telegram.offline import OfflineRequest
 from tests.telegram.walk import stored
