@@ -32,10 +32,10 @@ from bot.telegram.errors import retry_after
 from bot.telegram.jobs import schedule_worker, sender_from_settings, worker_job
 from dialogs.events import Label, ParamValue, Reply
 from dialogs.render import render
-from dialogs.review import format_reference
+from dialogs.review import format_reference, local_date
 from storage import outbox
 from storage.db import unit_of_work
-from storage.exports import answer_deadline, document_from_rows, sent_on, to_json
+from storage.exports import answer_deadline, document_from_rows, to_json
 from storage.models import OutboxEntry, Submission, utcnow
 from storage.units import TARGET_GROUP_LABELS, TargetGroup, Unit, UnitsDirectory
 
@@ -75,7 +75,7 @@ def alert_text(unit: Unit, entry: OutboxEntry, submission: Submission) -> str:
     params: dict[str, ParamValue] = {
         "reference": format_reference(submission.reference),
         "unit": unit.name(unit.language),
-        "received_on": sent_on(submission.submitted_at),
+        "received_on": local_date(submission.submitted_at),
         "deadline": answer_deadline(submission.submitted_at),
     }
     key = "alert.new_request.any_group"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from dialogs import choices as c
@@ -140,9 +140,10 @@ def format_reference(reference: str) -> str:
 
 def local_date(moment: datetime) -> date:
     """The date in Norway: a request sent at 00:30 Norwegian time is sent that day, not the
-    day before as in UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+    day before as in UTC. A naive time is an error, not a guess: every stored time is read back
+    aware (storage.models.UTCDateTime), and so is every clock's."""
+    if moment.utcoffset() is None:
+        raise ValueError("a naive datetime: its date in Norway is unknown")
     return moment.astimezone(NORWAY).date()
 
 

@@ -334,9 +334,11 @@ def create_app(engine: Engine, *, clock: Clock = utcnow, secure_cookies: bool = 
         with unit_of_work(engine) as session:
             active = current_staff(request, session)
             check_form(request, active.csrf_token, csrf_token, active.staff.language)
-            # Another unit's request is None, like a missing one.
+            # Another unit's request is None, like a missing one. No action shows the request,
+            # so its document (encrypted) is not even read.
             found = staff_store.find_delivered(session, unit_id=active.staff.unit_id,
-                                               reference=normalize_reference(reference))
+                                               reference=normalize_reference(reference),
+                                               with_document=False)
             if found is None:
                 staff_store.audit(session, staff=active.staff, action=AuditAction.OPEN,
                                   reference=reference, allowed=False, now=clock())

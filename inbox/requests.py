@@ -174,28 +174,8 @@ def set_status(session: Session, *, staff: StaffAccount, request: DeliveredReque
     Reaching `received` is the acknowledgement the citizen is told about."""
     if request.unit_id != staff.unit_id:
         return False
-    if only_if_new and staff_store.request_status(
-            session, delivered_request_id=request.id or 0) is not RequestStatus.NEW:
-        return False
     return staff_store.change_request_status(session, staff=staff, request=request,
-                                             status=status, now=now)
-
-
-def acknowledge(session: Session, *, staff: StaffAccount, reference: str,
-                now: datetime) -> bool:
-    """Confirm receipt of a new request (`set_status` to `received`, by reference)."""
-    found = staff_store.find_delivered(session, unit_id=staff.unit_id, reference=reference)
-    return found is not None and set_status(session, staff=staff, request=found,
-                                            status=RequestStatus.RECEIVED, now=now,
-                                            only_if_new=True)
-
-
-def change_status(session: Session, *, staff: StaffAccount, reference: str, status: str,
-                  now: datetime) -> bool:
-    """`set_status` by reference."""
-    found = staff_store.find_delivered(session, unit_id=staff.unit_id, reference=reference)
-    return found is not None and set_status(session, staff=staff, request=found,
-                                            status=RequestStatus(status), now=now)
+                                             status=status, now=now, only_if_new=only_if_new)
 
 
 def add_note(session: Session, *, staff: StaffAccount, request: DeliveredRequest, text: str,

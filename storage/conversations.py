@@ -271,7 +271,12 @@ def _write_draft(session: Session, state: StoredState, conversation_id: int, dra
 def save_turn(session: Session, state: StoredState, *, channel: str, chat_id: str,
               conv: Conversation, effects: list[Effect], now: datetime | None = None) -> None:
     """Store the conversation after one step, carrying out the dialog's effects; `state` is
-    what `load_turn` gave for it in this transaction."""
+    what `load_turn` gave for it in this transaction.
+
+    A stored conversation's row is written once, after its draft, with every column that
+    changed (`current_draft_id` too); a new one is inserted first (the draft refers to it) and
+    updated only if the turn made a draft.
+    """
     now = now or utcnow()
     if Effect.ERASE_EVERYTHING in effects:
         erase_conversation(session, channel=channel, chat_id=chat_id, now=now)
@@ -285,35 +290,27 @@ def save_turn(session: Session, state: StoredState, *, channel: str, chat_id: st
     if Effect.START_DRAFT in effects:
         draft_state = StoredState()
     values = _conversation_values(conv)
+    changes: dict[str, Any] = {}
     if state.conversation_id is None:
         conversation_id = _insert(session, _CONV, channel=channel, chat_id=chat_id,
                                   created_at=now, updated_at=now, **values)
     else:
         conversation_id = state.conversation_id
-        _update(session, _CONV, conversation_id, updated_at=now,
-                **_changed(state.conversation, values),
-                **({"current_draft_id": None} if draft_state.draft_id != state.draft_id else {}))
+        changes = {"updated_at": now, **_changed(state.conversation, values)}
+    draft_id = draft_state.draft_id
+    # Nothing of the draft is stored before consent (a decline keeps only that choice), and no
+    # empty draft rows (after a cancel, or before the first answer). Without consent there is
+    # no draft left (it was discarded above), so withdrawing consent writes none either.
+    if conv.consented_at is not None and (draft_id is not None or conv.draft != DraftPlan()):
+        draft_id = _write_draft(session, draft_state, conversation_id, conv.draft, now)
+    if draft_id != state.draft_id:
+        changes["current_draft_id"] = draft_id
+    if changes:
+        _update(session, _CONV, conversation_id, **changes)
     if Effect.WITHDRAW_CONSENT in effects:
         withdraw_consent(session, conversation_id=conversation_id, channel=channel, now=now)
-    # Nothing of the draft is stored before consent; a decline keeps only that choice.
-    if conv.consented_at is None:
-        return
-    if draft_state.draft_id is None and conv.draft == DraftPlan():
-        return  # no empty draft rows (after a cancel, or before the first answer)
-    draft_id = _write_draft(session, draft_state, conversation_id, conv.draft, now)
-    if draft_id != state.draft_id:
-        _update(session, _CONV, conversation_id, current_draft_id=draft_id)
-    if Effect.SUBMIT in effects and conv.submission is not None:
+    if Effect.SUBMIT in effects and conv.submission is not None and draft_id is not None:
         _submit(session, conv, conversation_id=conversation_id, draft_id=draft_id, now=now)
-
-
-def save_conversation(session: Session, *, channel: str, chat_id: str, conv: Conversation,
-                      effects: list[Effect], now: datetime | None = None) -> None:
-    """Store the conversation after one step (for callers that did not load it with
-    `load_turn` in this transaction: what is stored is read first)."""
-    _stored, state = load_turn(session, channel=channel, chat_id=chat_id)
-    save_turn(session, state, channel=channel, chat_id=chat_id, conv=conv, effects=effects,
-              now=now)
 
 
 def _submit(session: Session, conv: Conversation, *, conversation_id: int, draft_id: int,

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
+from typing import cast
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Column, Index, Integer, func, update
+from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.crypto import EncryptedText
@@ -504,11 +506,18 @@ class RequestStatusChange(SQLModel, table=True):
     notified_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
-def find_delivered(session: Session, *, unit_id: str, reference: str) -> DeliveredRequest | None:
-    """The unit's own request with this reference; another unit's is None, like a missing one."""
-    return session.exec(select(DeliveredRequest).where(
+def find_delivered(session: Session, *, unit_id: str, reference: str,
+                   with_document: bool = True) -> DeliveredRequest | None:
+    """The unit's own request with this reference; another unit's is None, like a missing one.
+    Without `with_document` the unit's copy (encrypted) is neither read nor decrypted, for
+    callers that do not show it (reading `document` then loads it)."""
+    query = select(DeliveredRequest).where(
         DeliveredRequest.unit_id == unit_id, DeliveredRequest.reference == reference,
-    ).order_by(col(DeliveredRequest.id).desc())).first()
+    ).order_by(col(DeliveredRequest.id).desc())
+    if not with_document:
+        document = cast("QueryableAttribute[str]", DeliveredRequest.document)
+        query = query.options(defer(document))
+    return session.exec(query).first()
 
 
 def delivered_for_unit(session: Session, *, unit_id: str) -> list[DeliveredRequest]:
@@ -552,12 +561,15 @@ def mark_opened(session: Session, *, request: DeliveredRequest, now: datetime) -
 
 
 def change_request_status(session: Session, *, staff: StaffAccount, request: DeliveredRequest,
-                          status: RequestStatus, now: datetime) -> bool:
-    """Record a new status; False if it is the status already. Reaching `received` (or any later
-    status without it) is the acknowledgement the citizen is told about."""
+                          status: RequestStatus, now: datetime,
+                          only_if_new: bool = False) -> bool:
+    """Record a new status; False if it is the status already (or, `only_if_new`, if the
+    request has been given a status before). Reaching `received` (or any later status without
+    it) is the acknowledgement the citizen is told about."""
     assert request.id is not None
     previous = request_status(session, delivered_request_id=request.id)
-    if status == previous or status is RequestStatus.NEW:
+    if status == previous or status is RequestStatus.NEW \
+            or (only_if_new and previous is not RequestStatus.NEW):
         return False
     session.add(RequestStatusChange(
         delivered_request_id=request.id, unit_id=request.unit_id, reference=request.reference,

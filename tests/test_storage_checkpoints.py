@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from dialogs.draft import Conversation, Language
 from dialogs.steps import Step
-from storage.conversations import save_conversation
+from storage.conversations import load_turn, save_turn
 from storage.db import (
     CHECKPOINT_BACKSTOP_PAGES,
     checkpoint_wal,
@@ -29,9 +29,10 @@ def _autocheckpoint(engine: Engine) -> int:
 def _write(engine: Engine, chats: range) -> None:
     for chat in chats:
         with unit_of_work(engine) as session:
-            save_conversation(session, channel="test", chat_id=str(chat),
-                              conv=Conversation(step=Step.READ_INTRO, language=Language.BOKMAL),
-                              effects=[])
+            _stored, state = load_turn(session, channel="test", chat_id=str(chat))
+            save_turn(session, state, channel="test", chat_id=str(chat),
+                      conv=Conversation(step=Step.READ_INTRO, language=Language.BOKMAL),
+                      effects=[])
 
 
 def test_a_deferring_engine_leaves_checkpoints_to_the_job(tmp_path: Path) -> None:

@@ -430,3 +430,53 @@ def test_a_turn_loads_with_two_statements(runner: DialogRunner, engine: Engine) 
         event.remove(engine, "before_cursor_execute", seen)
     assert statements == ["SELECT", "SELECT"]
     assert len(conv.draft.answers) == 3
+
+
+def _row_writes(runner: DialogRunner, engine: Engine, steps: Iterable[str]) -> list[str]:
+    """The INSERTs, UPDATEs and DELETEs of the conversation and draft rows these turns run, in
+    order ("UPDATE conversation", "INSERT draft_plan")."""
+    writes: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        words = statement.split()
+        verb = words[0].upper()
+        table = words[1] if verb == "UPDATE" else words[2] if verb in ("INSERT", "DELETE") \
+            else ""
+        table = table.strip('"')
+        if table in ("conversation", "draft_plan"):
+            writes.append(f"{verb} {table}")
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        play(runner, steps)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    return writes
+
+
+def test_a_new_conversation_is_inserted_and_not_updated(runner: DialogRunner,
+                                                        engine: Engine) -> None:
+    assert _row_writes(runner, engine, script()[:1]) == ["INSERT conversation"]
+
+
+def test_the_turn_that_makes_the_draft_writes_the_conversation_row_once(
+        runner: DialogRunner, engine: Engine) -> None:
+    """The draft first, then the conversation's one UPDATE: its changed columns and
+    current_draft_id together."""
+    play(runner, script()[:AFTER_ROLE - 1])
+    with Session(engine) as session:
+        row = conversation_row(session)
+        assert row is not None
+        assert row.current_draft_id is None
+        assert drafts_of(session, row.id) == []
+    writes = _row_writes(runner, engine, script()[AFTER_ROLE - 1:AFTER_ROLE])
+    assert writes == ["INSERT draft_plan", "UPDATE conversation"]
+    with Session(engine) as session:
+        row = conversation_row(session)
+        assert row is not None
+        [draft] = drafts_of(session, row.id)
+        assert (row.current_draft_id, row.step) == (draft.id, Step.CHOOSE_REQUEST.value)
+        assert draft.role == Role.SELF.value
+    # Later turns write each row once too.
+    assert _row_writes(runner, engine, script()[AFTER_ROLE:AFTER_ROLE + 1]) == [
+        "UPDATE draft_plan", "UPDATE conversation"]

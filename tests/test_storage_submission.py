@@ -247,7 +247,9 @@ def test_local_date_is_the_date_in_norway() -> None:
     assert local_date(datetime(2026, 1, 31, 22, 59, tzinfo=UTC)) == date(2026, 1, 31)
     assert local_date(datetime(2026, 7, 31, 22, 30, tzinfo=UTC)) == date(2026, 8, 1)  # UTC+2
     assert local_date(datetime(2026, 7, 31, 21, 59, tzinfo=UTC)) == date(2026, 7, 31)
-    assert local_date(datetime(2026, 1, 31, 23, 30)) == date(2026, 2, 1)  # naive counts as UTC
+    # Every stored time and every clock is aware: a naive one is a mistake, not a guess.
+    with pytest.raises(ValueError, match="naive"):
+        local_date(datetime(2026, 1, 31, 23, 30))
 
 
 @pytest.mark.parametrize("language", [NB, NN])

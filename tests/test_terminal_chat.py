@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -268,7 +268,8 @@ def test_whole_conversation_in_the_terminal(tmp_path: Path, person: Person) -> N
         submission["id"], fana, "pending")
     assert "Vurderingskontoret Fana–Ytrebygda" in receipt
     # One month from the day it was sent in Norway (not the UTC date: they differ before 01:00).
-    sent_at = datetime.fromisoformat(submission["submitted_at"])
+    # SQLite keeps no zone: the stored text is UTC (storage.models.UTCDateTime).
+    sent_at = datetime.fromisoformat(submission["submitted_at"]).replace(tzinfo=UTC)
     deadline = format_date(answer_deadline(sent_at), format="long", locale=person.language.value)
     assert person.says("receipt.deadline", deadline=deadline) in receipt
 

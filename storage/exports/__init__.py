@@ -11,7 +11,6 @@ from storage.exports.document import (
     from_conversation,
     from_json,
     load_document,
-    sent_on,
     to_json,
 )
 from storage.exports.fhir import bundle, questionnaire, questionnaire_response
@@ -40,7 +39,6 @@ __all__ = [
     "load_document",
     "questionnaire",
     "questionnaire_response",
-    "sent_on",
     "to_json",
     "to_pdf",
 ]

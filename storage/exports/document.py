@@ -50,11 +50,6 @@ class Copy(StrEnum):
     UNIT = "unit"
 
 
-def sent_on(submitted_at: datetime) -> date:
-    """The day a request was sent, in Norway (a request sent at 00:30 is sent that day)."""
-    return local_date(submitted_at)
-
-
 @dataclass(frozen=True)
 class DraftDocument:
     draft: DraftPlan
@@ -68,7 +63,7 @@ class DraftDocument:
 
     @property
     def sent_on(self) -> date | None:
-        return sent_on(self.submitted_at) if self.submitted_at else None
+        return local_date(self.submitted_at) if self.submitted_at else None
 
     @property
     def deadline(self) -> date | None:

@@ -25,7 +25,7 @@ from dialogs.draft import (
 from dialogs.events import Effect
 from dialogs.reference import new_reference
 from dialogs.steps import QUESTION_STEPS, Step
-from storage.conversations import save_conversation
+from storage.conversations import load_turn, save_turn
 from storage.db import unit_of_work
 from storage.models import OutboxEntry, Submission
 from storage.units import SHIPPED_FILE
@@ -88,8 +88,10 @@ def submit(engine: Engine, *, unit_id: str | None, target_group: str | None = No
                         consent_version="1", draft=plan,
                         submission=SubmissionInfo(reference, submitted_at))
     with unit_of_work(engine) as session:
-        save_conversation(session, channel="test", chat_id=chat_id or reference, conv=conv,
-                          effects=[Effect.SUBMIT], now=submitted_at)
+        chat = chat_id or reference
+        _stored, state = load_turn(session, channel="test", chat_id=chat)
+        save_turn(session, state, channel="test", chat_id=chat, conv=conv,
+                  effects=[Effect.SUBMIT], now=submitted_at)
         submission = session.exec(select(Submission).where(
             Submission.reference == reference)).one()
         queued = session.exec(select(OutboxEntry).where(

@@ -30,7 +30,7 @@ from dialogs.events import Effect
 from dialogs.review import format_reference
 from dialogs.steps import Step
 from storage import outbox
-from storage.conversations import erase_conversation, load_conversation, save_conversation
+from storage.conversations import erase_conversation, load_conversation, load_turn, save_turn
 from storage.db import unit_of_work
 from storage.models import DeliveredRequest, OutboxEntry, Submission
 from storage.settings import get_settings
@@ -169,8 +169,9 @@ def test_the_submission_and_its_outbox_entry_are_one_transaction(engine: Engine)
 
     def confirm_then_fail() -> None:
         with unit_of_work(engine) as session:
-            save_conversation(session, channel="test", chat_id="1", conv=conv,
-                              effects=[Effect.SUBMIT], now=SENT_AT)
+            _stored, state = load_turn(session, channel="test", chat_id="1")
+            save_turn(session, state, channel="test", chat_id="1", conv=conv,
+                      effects=[Effect.SUBMIT], now=SENT_AT)
             submission = session.exec(select(Submission)).one()
             # Storing the confirmed step queued it, in this same transaction.
             [entry] = session.exec(select(OutboxEntry)).all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -29,7 +29,6 @@ from storage.exports import (
     from_json,
     questionnaire,
     questionnaire_response,
-    sent_on,
     to_json,
     to_pdf,
 )
@@ -151,9 +150,10 @@ def test_the_pdf_is_built_from_the_review_lines(shipped: UnitsDirectory) -> None
 
 def test_dates_are_norwegian_days() -> None:
     late = datetime(2026, 1, 30, 23, 30, tzinfo=UTC)  # 00:30 on 31 January in Norway
-    assert sent_on(late).isoformat() == "2026-01-31"
+    sent = document(submitted_at=late)
+    assert (sent.sent_on, sent.deadline) == (date(2026, 1, 31), date(2026, 2, 28))
     assert answer_deadline(late).isoformat() == "2026-02-28"
-    assert sent_on(late.replace(tzinfo=None)).isoformat() == "2026-01-31"  # naive counts as UTC
+    assert to_json(sent)["sent_on"] == "2026-01-31"
 
 
 # FHIR ------------------------------------------------------------------------------------------

@@ -1,15 +1,24 @@
 """The staff's actions on one request (acknowledge, change status, add a note) beyond
 test_requests.py: what acknowledging does to a request that is no longer new, how the posted
-reference is read, and that the actions refuse another unit's request even when handed it."""
+reference is read, that the actions refuse another unit's request even when handed it (posted
+by reference, test_requests.py's test_another_units_request_is_not_found_anywhere), and what
+an action reads."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+from sqlalchemy import Text, event
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from dialogs.review import format_reference
 from inbox import requests as inbox_requests
+from storage import crypto
 from storage.db import unit_of_work
+from storage.models import DeliveredRequest, table_of
 from storage.staff import InternalNote, RequestStatus, RequestStatusChange, find_delivered
 
 from .conftest import (
@@ -103,10 +112,63 @@ def test_another_units_request_is_refused_even_when_handed_over(
                 now=clock(), only_if_new=only_if_new)
         assert not inbox_requests.add_note(session, staff=berit.account, request=theirs,
                                            text="Snoke", now=clock())
-        assert not inbox_requests.acknowledge(session, staff=berit.account, reference=gulens,
-                                              now=clock())
-        assert not inbox_requests.change_status(session, staff=berit.account,
-                                                reference=gulens, status="closed", now=clock())
     with unit_of_work(engine) as session:
         assert not list(session.exec(select(RequestStatusChange)))
         assert not list(session.exec(select(InternalNote)))
+
+
+ACTIONS = [("acknowledge", {}), ("status", {"status": "closed"}),
+           ("notes", {"note": "Ringt tilbake."})]
+
+
+def _stored_documents(engine: Engine) -> set[str]:
+    """The delivered documents as stored (the ciphertext, not decrypted)."""
+    document = table_of(DeliveredRequest).c.document
+    with engine.connect() as connection:
+        return set(connection.execute(core_select(document.cast(Text))).scalars())
+
+
+def test_actions_neither_read_nor_decrypt_the_document(
+        engine: Engine, make_staff: MakeStaff, logged_in: LoggedIn, send_request: SendRequest,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = send_request()
+    browser = logged_in(make_staff())
+    token = csrf_of(browser.get(f"/requests/{reference}").text)
+    documents = _stored_documents(engine)
+    decrypted: list[str] = []
+    decrypt = crypto.Keyring.decrypt
+
+    def counting(ring: crypto.Keyring, value: str) -> str:
+        decrypted.append(value)
+        return decrypt(ring, value)
+
+    monkeypatch.setattr(crypto.Keyring, "decrypt", counting)
+    for path, data in ACTIONS:
+        response = browser.post(f"/requests/{reference}/{path}",
+                                data={"csrf_token": token, **data})
+        assert response.headers["location"].startswith(f"/requests/{reference}?done="), path
+    assert decrypted  # the staff account's TOTP secret, at least: the spy sees decryption
+    assert not documents & set(decrypted)
+
+
+def test_a_status_action_reads_the_status_once(
+        engine: Engine, make_staff: MakeStaff, logged_in: LoggedIn,
+        send_request: SendRequest) -> None:
+    reference = send_request()
+    browser = logged_in(make_staff())
+    token = csrf_of(browser.get(f"/requests/{reference}").text)
+    reads: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") \
+                and "FROM request_status_change" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for path, data in ACTIONS[:2] + ACTIONS[:1]:  # the last acknowledgement changes nothing
+            browser.post(f"/requests/{reference}/{path}", data={"csrf_token": token, **data})
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(reads) == 3
+    assert _statuses(engine) == [("new", "received"), ("received", "closed")]

@@ -12,7 +12,7 @@ from dialogs.events import Effect
 from dialogs.reference import new_reference
 from dialogs.steps import Step
 from storage import outbox
-from storage.conversations import save_conversation
+from storage.conversations import load_turn, save_turn
 from storage.db import unit_of_work
 from storage.models import OutboxEntry, Submission
 from tests.forwarding.helpers import draft
@@ -27,8 +27,9 @@ def queue_request(engine: Engine, *, submitted_at: datetime) -> str:
                         consent_version="1", draft=draft(municipality="4635"),
                         submission=SubmissionInfo(reference, submitted_at))
     with unit_of_work(engine) as session:
-        save_conversation(session, channel="test", chat_id=reference, conv=conv,
-                          effects=[Effect.SUBMIT], now=submitted_at)
+        _stored, state = load_turn(session, channel="test", chat_id=reference)
+        save_turn(session, state, channel="test", chat_id=reference, conv=conv,
+                  effects=[Effect.SUBMIT], now=submitted_at)
         submission = session.exec(select(Submission).where(
             Submission.reference == reference)).one()
         assert submission.id is not None

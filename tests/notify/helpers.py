@@ -31,10 +31,10 @@ from dialogs.render import render
 from dialogs.review import status_reply
 from dialogs.steps import QUESTION_STEPS, Step
 from inbox import requests as inbox_requests
-from storage.conversations import save_conversation
+from storage.conversations import load_turn, save_turn
 from storage.db import unit_of_work
 from storage.models import Submission
-from storage.staff import StaffAccount, add_staff
+from storage.staff import RequestStatus, StaffAccount, add_staff, find_delivered
 from storage.units import UnitsDirectory, default_directory
 from tests import fakes
 
@@ -88,8 +88,9 @@ def send_request(engine: Engine, *, channel: str = "telegram",
                         consent_version="1", draft=draft(),
                         submission=SubmissionInfo(reference, SENT_AT))
     with unit_of_work(engine) as session:
-        save_conversation(session, channel=channel, chat_id=chat_id, conv=conv,
-                          effects=[Effect.SUBMIT], now=SENT_AT)
+        _stored, state = load_turn(session, channel=channel, chat_id=chat_id)
+        save_turn(session, state, channel=channel, chat_id=chat_id, conv=conv,
+                  effects=[Effect.SUBMIT], now=SENT_AT)
     worker = DeliveryWorker(engine, default_directory(),
                             clock=lambda: SENT_AT + timedelta(minutes=1))
     # In a thread of its own: the async tests already run an event loop.
@@ -109,15 +110,20 @@ def acknowledge(engine: Engine, staff: StaffAccount, reference: str,
                 at: datetime = ACK_AT) -> None:
     """What the inbox's «Stadfest mottak» button does."""
     with unit_of_work(engine) as session:
-        assert inbox_requests.acknowledge(session, staff=staff, reference=reference, now=at)
+        found = find_delivered(session, unit_id=staff.unit_id, reference=reference)
+        assert found is not None
+        assert inbox_requests.set_status(session, staff=staff, request=found,
+                                         status=RequestStatus.RECEIVED, now=at, only_if_new=True)
 
 
 def change_status(engine: Engine, staff: StaffAccount, reference: str, status: str,
                   at: datetime) -> None:
     """What the inbox's status form does."""
     with unit_of_work(engine) as session:
-        assert inbox_requests.change_status(session, staff=staff, reference=reference,
-                                            status=status, now=at)
+        found = find_delivered(session, unit_id=staff.unit_id, reference=reference)
+        assert found is not None
+        assert inbox_requests.set_status(session, staff=staff, request=found,
+                                         status=RequestStatus(status), now=at)
 
 
 def submission(engine: Engine, reference: str) -> Submission:
