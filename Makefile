@@ -41,8 +41,8 @@ test: $(STAMP) catalogs system-deps
 	$(BIN)/python -m pytest
 
 # Speed and memory against their targets (bench/README.md); writes bench/RESULTS.md. Not part of
-# `make test`. About 5 minutes on 2 cores; needs what `make system-deps` installs (PostgreSQL,
-# Node.js); `$(BIN)/python -m bench --help` for smaller runs.
+# `make test`. About 20 minutes on 2 cores at the issue's sizes (`python -m bench --quick`: 5);
+# needs what `make system-deps` installs (PostgreSQL, Node.js); `python -m bench --help`.
 .PHONY: bench
 bench: $(STAMP) catalogs
 	$(BIN)/python -m bench

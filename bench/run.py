@@ -1,6 +1,8 @@
 """Run the benchmarks, print the table, write bench/RESULTS.md (and raw numbers as JSON).
 
-    python -m bench                 # everything, default sizes (`make bench`)
+    python -m bench                 # everything, the issue's sizes (`make bench`, ~20 min)
+    python -m bench --quick         # smaller sizes (~5 min): 400 people, peer (c) 300, memory
+                                    # 3,000 projected to 10,000
     python -m bench --users 500     # fewer people in the throughput run
     python -m bench --only 1,4      # some of them: 1 throughput, 2 growth, 3 memory, 4 export,
                                     # 5 start-up, 6 PostgreSQL, 7 profiles
@@ -33,18 +35,20 @@ FINDINGS = ROOT / "bench" / "findings.md"
 
 @dataclass
 class Sizes:
-    """Default sizes: what fits a full run in about 5 minutes on 2 shared cores (RESULTS.md
-    says which were used). The issue's sizes where they fit; smaller where they do not."""
+    """Default sizes: the issue's, where it names them (2,000 people through the whole
+    conversation for us and every peer, memory at 10,000 conversations); about 20 minutes on 2
+    shared cores, most of it peer (c), whose every update rewrites the pickle of all 2,000.
+    RESULTS.md says which sizes a run used."""
 
-    users: int = 400  # 1: people through the whole conversation, per variant (issue: 2,000)
-    # 1: people for peer (c), which rewrites its whole pickle file after every update, so its
-    # cost per update grows with the people stored (2,000 would take ~20 min); None: `users`.
-    every_users: int | None = 300
+    users: int = 2_000  # 1: people through the whole conversation, per variant
+    # 1: people for peer (c) if not `users` (it rewrites its whole pickle file after every
+    # update, so its cost per update grows with the people stored).
+    every_users: int | None = None
     rounds: int = 1  # 1: rounds of all four variants
     growth_sizes: list[int] = field(default_factory=lambda: [0, 100_000, 1_000_000])
     growth_users: int = 120
     growth_batch: int = 10  # 2: people on one database before the next takes its turn
-    memory_many: int = 3_000  # 3: projected linearly to 10,000 (the target's size)
+    memory_many: int = 10_000  # 3: the target's size (smaller: projected linearly)
     memory_few: int = 100
     memory_steps: int = 5
     pdf_runs: int = 40
@@ -58,6 +62,8 @@ class Sizes:
     pyspy: bool = True
 
 
+# `--quick`: what a full run took before it ran at the issue's sizes, about 5 minutes.
+QUICK = Sizes(users=400, every_users=300, memory_many=3_000)
 SMALL = Sizes(users=3, every_users=None, rounds=1, growth_sizes=[0, 200], growth_users=2,
               growth_batch=1, memory_many=30, memory_few=5, memory_steps=3, pdf_runs=3,
               fhir_runs=20, starts=1, webhook_users=4, offline_users=4, limited_users=2,
@@ -150,10 +156,14 @@ def results_markdown(sections: list[Section], sizes: Sizes, started: dt.datetime
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, help="people in the throughput run (default 400)")
+    parser.add_argument("--users", type=int,
+                        help="people in the throughput run (default 2,000)")
     parser.add_argument("--rounds", type=int, help="rounds of the throughput run (default 1)")
     parser.add_argument("--only", help="comma-separated benchmark numbers (default: all)")
     parser.add_argument("--small", action="store_true", help="tiny sizes, a smoke run")
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller sizes, about 5 minutes (400 people, peer (c) 300, memory "
+                             "3,000 projected to 10,000)")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md",
                         help="where to write the results (default bench/RESULTS.md)")
     parser.add_argument("--raw", type=Path,
@@ -193,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.rewrite:
         return rewrite(args.results, raw_path(args))
-    sizes = SMALL if args.small else Sizes()
+    sizes = SMALL if args.small else QUICK if args.quick else Sizes()
     if args.users:
         sizes.users = args.users
     if args.rounds:
