@@ -1,7 +1,8 @@
 """What the inbox pages show of a unit's requests, read from storage; every lookup is per unit.
 
-The rows and the detail are built from the unit's own copy of each request (the delivered
-document, decrypted by storage), so nothing the person chose not to share can show up here.
+The rows and the detail are built from the unit's own copy of each request, so nothing the person
+chose not to share can show up here: the detail from the delivered document (decrypted by
+storage), the list from the plain columns stored beside it at delivery (no document decrypted).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from dialogs import choices as c
-from dialogs.draft import Language, Role
+from dialogs.draft import Language, RequestKind, Role
 from dialogs.events import Label
 from dialogs.municipalities import by_number
 from dialogs.review import format_reference, local_date, reach_time_value, title
@@ -96,10 +97,9 @@ def _target_group_key(value: str | None) -> str:
     return TARGET_GROUP_LABELS[group]
 
 
-def _row(delivered: DeliveredRequest, document: DraftDocument, status: RequestStatus,
-         today: date) -> RequestRow:
+def _row(delivered: DeliveredRequest, status: RequestStatus, today: date) -> RequestRow:
     assert delivered.id is not None
-    request = document.draft.request
+    request = RequestKind(delivered.request) if delivered.request else None
     return RequestRow(
         id=delivered.id, reference=delivered.reference,
         shown_reference=format_reference(delivered.reference),
@@ -122,7 +122,7 @@ def list_for_unit(session: Session, *, unit_id: str, status: str | None,
         current = statuses.get(delivered.id, RequestStatus.NEW)
         if status is not None and current != status:
             continue
-        rows.append(_row(delivered, _document(delivered), current, today))
+        rows.append(_row(delivered, current, today))
     return sorted(rows, key=lambda r: (r.deadline, r.received_at, r.reference))
 
 
@@ -148,7 +148,7 @@ def open_for_unit(session: Session, *, unit_id: str, reference: str,
                   for n in staff_store.notes_for(session, unit_id=unit_id,
                                                  delivered_request_id=delivered.id))
     return RequestDetail(
-        row=_row(delivered, document, status, local_date(now)),
+        row=_row(delivered, status, local_date(now)),
         municipality=municipality.name if municipality else delivered.municipality_number,
         for_relative=for_relative,
         person_name=draft.person_name if for_relative else None,

@@ -201,6 +201,9 @@ class DeliveredRequest(SQLModel, table=True):
     language: str = Field(max_length=2)  # the person's written standard
     target_group: str | None = Field(default=None, max_length=32)
     district: str | None = Field(default=None, max_length=64)
+    # What the person asks for (a RequestKind value), also in `document`: kept plain so that the
+    # unit's list shows it without decrypting every document.
+    request: str | None = Field(default=None, max_length=32)
     submitted_at: datetime = Field(sa_column=utc_column())
     received_at: datetime = Field(sa_column=utc_column())
     answer_deadline: date

@@ -98,7 +98,8 @@ def record_inbox_delivery(session: Session, *, entry: OutboxEntry, submission: S
         outbox_id=entry.id, submission_id=submission.id, unit_id=entry.unit_id,
         reference=submission.reference, municipality_number=submission.municipality_number,
         language=language, target_group=entry.target_group, district=entry.district,
-        submitted_at=submission.submitted_at, received_at=now, answer_deadline=deadline,
+        request=document.get("request"), submitted_at=submission.submitted_at, received_at=now,
+        answer_deadline=deadline,
         document=json.dumps(document, ensure_ascii=False),
     )
     entry.delivered_at = entry.delivered_at or now

@@ -515,15 +515,20 @@ def find_delivered(session: Session, *, unit_id: str, reference: str,
         DeliveredRequest.unit_id == unit_id, DeliveredRequest.reference == reference,
     ).order_by(col(DeliveredRequest.id).desc())
     if not with_document:
-        document = cast("QueryableAttribute[str]", DeliveredRequest.document)
-        query = query.options(defer(document))
+        query = query.options(defer(_DOCUMENT))
     return session.exec(query).first()
 
 
+_DOCUMENT = cast("QueryableAttribute[str]", DeliveredRequest.document)
+
+
 def delivered_for_unit(session: Session, *, unit_id: str) -> list[DeliveredRequest]:
+    """The unit's requests, without their documents: a list shows none, and reading one from
+    these rows raises rather than decrypting it row by row."""
     return list(session.exec(select(DeliveredRequest).where(
         DeliveredRequest.unit_id == unit_id).order_by(col(DeliveredRequest.answer_deadline),
-                                                      col(DeliveredRequest.id))))
+                                                      col(DeliveredRequest.id))
+        .options(defer(_DOCUMENT, raiseload=True))))
 
 
 def status_history(session: Session, *, delivered_request_id: int) -> list[RequestStatusChange]:

@@ -1,0 +1,73 @@
+"""Revision 0007 gives each delivered request a plain `request` column (what the person asks
+for), filled for the rows already there from their encrypted document, on both engines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+
+from storage.crypto import active_keyring
+from storage.db import make_engine
+from storage.migrate import downgrade, upgrade
+
+WHEN = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
+# reference -> what its document says it asks for (None: a document without it)
+ASKS_FOR = {"AB12CDEF": "plan_and_coordinator", "GH34JKLM": "coordinator_only",
+            "NP56QRST": None}
+
+
+@pytest.fixture
+def empty_engine(empty_database_url: str) -> Iterator[Engine]:
+    engine = make_engine(empty_database_url)
+    yield engine
+    engine.dispose()
+
+
+def _insert_delivered(engine: Engine) -> None:
+    """What a Din plan at revision 0006 delivered: the request only in the encrypted document."""
+    ring = active_keyring()
+    with engine.begin() as db:
+        for number, (reference, asks_for) in enumerate(ASKS_FOR.items(), start=1):
+            document = {"format": "dinplan-draft", "reference": reference, "answers": []}
+            if asks_for is not None:
+                document["request"] = asks_for
+            db.execute(text(
+                "INSERT INTO delivered_request (id, outbox_id, unit_id, reference, "
+                "municipality_number, language, submitted_at, received_at, answer_deadline, "
+                "document, status) VALUES (:id, :id, 'gulen-koordinerande-eining', :reference, "
+                "'4635', 'nn', :at, :at, :deadline, :document, 'new')"),
+                {"id": number, "reference": reference, "at": WHEN,
+                 "deadline": date(2026, 3, 1),
+                 "document": ring.encrypt(json.dumps(document))})
+
+
+def _asks_for(engine: Engine) -> dict[str, str | None]:
+    with engine.connect() as db:
+        return dict(db.execute(text("SELECT reference, request FROM delivered_request")).all())
+
+
+def _columns(engine: Engine) -> set[str]:
+    return {column["name"] for column in inspect(engine).get_columns("delivered_request")}
+
+
+def test_upgrade_fills_the_column_from_each_document_and_downgrade_drops_it(
+        empty_database_url: str, empty_engine: Engine) -> None:
+    upgrade(empty_database_url, "0006")
+    _insert_delivered(empty_engine)
+    assert "request" not in _columns(empty_engine)
+
+    upgrade(empty_database_url)
+    assert _asks_for(empty_engine) == ASKS_FOR
+
+    downgrade(empty_database_url, "0006")
+    assert "request" not in _columns(empty_engine)
+    with empty_engine.connect() as db:  # the rows, with their documents, stay
+        assert db.execute(text("SELECT count(*) FROM delivered_request")).scalar_one() == 3
+
+    upgrade(empty_database_url)
+    assert _asks_for(empty_engine) == ASKS_FOR
