@@ -20,6 +20,7 @@ from dialogs.draft import Language
 from dialogs.events import ChoiceEvent, Event, TextEvent
 from dialogs.steps import QUESTION_STEPS, Step
 from inbox.app import create_app
+from storage import crypto
 from storage.db import unit_of_work
 from storage.models import OutboxEntry, Submission
 from storage.staff import AuditEntry, StaffAccount, add_staff, complete_setup
@@ -204,6 +205,25 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 LoggedIn = Callable[[StaffMember], TestClient]
 MakeStaff = Callable[..., StaffMember]
 SendRequest = Callable[..., str]
+
+
+Decryptions = list[tuple[str, str]]
+
+
+@pytest.fixture
+def decryptions(monkeypatch: pytest.MonkeyPatch) -> Decryptions:
+    """Every value decrypted from here on, as (what was stored, its clear text); a test clears
+    the list after its set-up."""
+    seen: Decryptions = []
+    decrypt = crypto.Keyring.decrypt
+
+    def spying(ring: crypto.Keyring, value: str) -> str:
+        clear = decrypt(ring, value)
+        seen.append((value, clear))
+        return clear
+
+    monkeypatch.setattr(crypto.Keyring, "decrypt", spying)
+    return seen
 
 
 def audit_entries(engine: Engine) -> list[tuple[str, str | None, bool]]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import Text, event
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
@@ -16,7 +15,6 @@ from sqlmodel import select
 
 from dialogs.review import format_reference
 from inbox import requests as inbox_requests
-from storage import crypto
 from storage.db import unit_of_work
 from storage.models import DeliveredRequest, table_of
 from storage.staff import InternalNote, RequestStatus, RequestStatusChange, find_delivered
@@ -25,6 +23,7 @@ from .conftest import (
     ASANE,
     GULEN,
     Clock,
+    Decryptions,
     LoggedIn,
     MakeStaff,
     SendRequest,
@@ -130,25 +129,18 @@ def _stored_documents(engine: Engine) -> set[str]:
 
 def test_actions_neither_read_nor_decrypt_the_document(
         engine: Engine, make_staff: MakeStaff, logged_in: LoggedIn, send_request: SendRequest,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        decryptions: Decryptions) -> None:
     reference = send_request()
     browser = logged_in(make_staff())
     token = csrf_of(browser.get(f"/requests/{reference}").text)
     documents = _stored_documents(engine)
-    decrypted: list[str] = []
-    decrypt = crypto.Keyring.decrypt
-
-    def counting(ring: crypto.Keyring, value: str) -> str:
-        decrypted.append(value)
-        return decrypt(ring, value)
-
-    monkeypatch.setattr(crypto.Keyring, "decrypt", counting)
+    decryptions.clear()
     for path, data in ACTIONS:
         response = browser.post(f"/requests/{reference}/{path}",
                                 data={"csrf_token": token, **data})
         assert response.headers["location"].startswith(f"/requests/{reference}?done="), path
-    assert decrypted  # the staff account's TOTP secret, at least: the spy sees decryption
-    assert not documents & set(decrypted)
+    assert decryptions  # the staff account's TOTP secret, at least: the spy sees decryption
+    assert not documents & {stored for stored, _clear in decryptions}
 
 
 def test_a_status_action_reads_the_status_once(

@@ -16,7 +16,6 @@ from sqlmodel import select
 from dialogs.draft import Language
 from dialogs.render import message
 from dialogs.review import NORWAY, format_reference
-from storage import crypto
 from storage.db import unit_of_work
 from storage.models import DeliveredRequest
 from storage.staff import (
@@ -31,6 +30,7 @@ from .conftest import (
     ASANE,
     NOT_SHARED,
     Clock,
+    Decryptions,
     LoggedIn,
     MakeStaff,
     SendRequest,
@@ -63,26 +63,17 @@ def test_list_shows_the_units_requests_without_answer_text(
 
 
 def test_list_decrypts_no_document(make_staff: MakeStaff, logged_in: LoggedIn,
-                                   send_request: SendRequest,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+                                   send_request: SendRequest, decryptions: Decryptions) -> None:
     """What each request asks for comes from its plain column, not from its document."""
     for _ in range(3):
         send_request()
     browser = logged_in(make_staff())
-    decrypted: list[str] = []
-    decrypt = crypto.Keyring.decrypt
-
-    def counting(ring: crypto.Keyring, value: str) -> str:
-        clear = decrypt(ring, value)
-        decrypted.append(clear)
-        return clear
-
-    monkeypatch.setattr(crypto.Keyring, "decrypt", counting)
+    decryptions.clear()
     page = browser.get("/requests")
     assert len(_rows(page.text)) == 3
     assert page.text.count("Individuell plan og koordinator") == 3
-    assert decrypted  # the staff account's session, at least: the spy sees decryption
-    assert not [clear for clear in decrypted if '"answers"' in clear]
+    assert decryptions  # the staff account's session, at least: the spy sees decryption
+    assert not [clear for _stored, clear in decryptions if '"answers"' in clear]
 
 
 def test_list_is_sorted_by_deadline_marks_overdue_and_filters_by_status(
