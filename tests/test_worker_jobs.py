@@ -96,3 +96,29 @@ def test_without_a_job_queue_the_bot_says_what_to_install(
     with pytest.raises(RuntimeError) as raised:
         schedule(app, sqlite_engine)  # type: ignore[arg-type]
     assert str(raised.value) == f"the bot needs python-telegram-bot[job-queue] {purpose}"
+
+
+async def test_repeat_in_thread_runs_the_blocking_work_off_the_event_loop() -> None:
+    """The WAL checkpoint and the forgetting of old update ids block on the database: they run
+    in a worker thread, never on the loop that serves the chats."""
+    import asyncio
+    import threading
+
+    from bot.telegram.jobs import repeat_in_thread
+
+    app = application()
+    ran_on: list[int] = []
+    job = repeat_in_thread(app, lambda: ran_on.append(threading.get_ident()),
+                           name="blocking work", interval=60, first=0.05)
+    assert (job.name, job.job.trigger.interval) == ("blocking work", timedelta(seconds=60))
+    assert app.job_queue is not None
+    await app.job_queue.start()  # the application itself is not started: it has no Bot API
+    try:
+        for _ in range(200):
+            if ran_on:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await app.job_queue.stop()
+    assert ran_on
+    assert ran_on[0] != threading.get_ident()

@@ -9,7 +9,6 @@ change, told to the citizen, bot/notifier.py).
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 from collections.abc import Callable, Coroutine
@@ -25,7 +24,6 @@ from telegram.ext import (
     ApplicationBuilder,
     BaseRateLimiter,
     BaseUpdateProcessor,
-    ContextTypes,
     Defaults,
 )
 from telegram.request import BaseRequest
@@ -38,6 +36,7 @@ from bot.runner import DialogRunner
 from bot.telegram.config import ConfigurationError, TelegramConfig, telegram_config
 from bot.telegram.conversation import TelegramConversations
 from bot.telegram.handlers import ChatHandlers
+from bot.telegram.jobs import repeat_in_thread
 from bot.telegram.menu import set_command_menus
 from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.retrying import PatientRateLimiter
@@ -116,27 +115,21 @@ def _on_start(engine: Engine, settings: Settings | None, directory: UnitsDirecto
         schedule_notifier(app, engine, workers, directory)
         schedule_retention(app, engine, workers)
 
-        async def forget(context: ContextTypes.DEFAULT_TYPE) -> None:
-            await asyncio.to_thread(forget_old_updates, engine)
-
         if app.job_queue is not None:
             schedule_checkpoints(app, engine)
-            app.job_queue.run_repeating(forget, interval=FORGET_EVERY, first=timedelta(seconds=5),
-                                        name="forget handled updates")
+            repeat_in_thread(app, lambda: forget_old_updates(engine), interval=FORGET_EVERY,
+                             first=timedelta(seconds=5), name="forget handled updates")
     return on_start
 
 
 def schedule_checkpoints(app: Application, engine: Engine) -> None:
     """On SQLite, checkpoint the WAL from a job every second instead of inside a turn
     (storage.db.defer_checkpoints); nothing on PostgreSQL."""
+    # Without a job queue SQLite keeps checkpointing inside the turns, as by default.
     if app.job_queue is None or not defer_checkpoints(engine):
         return
-
-    async def checkpoint(context: ContextTypes.DEFAULT_TYPE) -> None:
-        await asyncio.to_thread(checkpoint_wal, engine)
-
-    app.job_queue.run_repeating(checkpoint, interval=CHECKPOINT_EVERY, first=CHECKPOINT_EVERY,
-                                name="checkpoint the WAL")
+    repeat_in_thread(app, lambda: checkpoint_wal(engine), interval=CHECKPOINT_EVERY,
+                     first=CHECKPOINT_EVERY, name="checkpoint the WAL")
 
 
 def ensure_schema(database_url: str, *, embedded_default: str) -> None:

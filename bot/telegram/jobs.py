@@ -12,6 +12,7 @@ Nothing here imports `telegram.ext` at run time, so the commands do not load it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -62,6 +63,20 @@ def schedule_worker(application: Application[Any, Any, Any, Any, Any, Any],
     if job_queue is None:
         raise RuntimeError(f"the bot needs python-telegram-bot[job-queue] {purpose}")
     return job_queue.run_repeating(job, interval=interval, first=first, data=worker, name=name)
+
+
+def repeat_in_thread(application: Application[Any, Any, Any, Any, Any, Any],
+                     work: Callable[[], object], *, name: str, interval: float | timedelta,
+                     first: float | timedelta) -> Job[Any]:
+    """Run the blocking `work` every `interval` in a worker thread, so the event loop stays free
+    for the chats; the caller has checked that the application has a job queue."""
+    job_queue = application.job_queue
+    assert job_queue is not None
+
+    async def job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+        await asyncio.to_thread(work)
+
+    return job_queue.run_repeating(job, interval=interval, first=first, name=name)
 
 
 @asynccontextmanager
