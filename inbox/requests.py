@@ -97,9 +97,17 @@ def _target_group_key(value: str | None) -> str:
     return TARGET_GROUP_LABELS[group]
 
 
+def _request_kind(value: str | None) -> RequestKind | None:
+    """None for a request delivered without one, or with a kind this release does not know."""
+    try:
+        return RequestKind(value) if value else None
+    except ValueError:
+        return None
+
+
 def _row(delivered: DeliveredRequest, status: RequestStatus, today: date) -> RequestRow:
     assert delivered.id is not None
-    request = RequestKind(delivered.request) if delivered.request else None
+    request = _request_kind(delivered.request)
     return RequestRow(
         id=delivered.id, reference=delivered.reference,
         shown_reference=format_reference(delivered.reference),

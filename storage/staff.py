@@ -510,12 +510,12 @@ def find_delivered(session: Session, *, unit_id: str, reference: str,
                    with_document: bool = True) -> DeliveredRequest | None:
     """The unit's own request with this reference; another unit's is None, like a missing one.
     Without `with_document` the unit's copy (encrypted) is neither read nor decrypted, for
-    callers that do not show it (reading `document` then loads it)."""
+    callers that do not show it (reading `document` from the row then raises)."""
     query = select(DeliveredRequest).where(
         DeliveredRequest.unit_id == unit_id, DeliveredRequest.reference == reference,
     ).order_by(col(DeliveredRequest.id).desc())
     if not with_document:
-        query = query.options(defer(_DOCUMENT))
+        query = query.options(defer(_DOCUMENT, raiseload=True))
     return session.exec(query).first()
 
 

@@ -4,6 +4,7 @@ for), filled for the rows already there from their encrypted document, on both e
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
-from storage.crypto import active_keyring
+from storage.crypto import Keyring, active_keyring
 from storage.db import make_engine
 from storage.migrate import downgrade, upgrade
 
@@ -19,6 +20,12 @@ WHEN = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
 # reference -> what its document says it asks for (None: a document without it)
 ASKS_FOR = {"AB12CDEF": "plan_and_coordinator", "GH34JKLM": "coordinator_only",
             "NP56QRST": None}
+# Rows whose document cannot give it: left NULL, and the migration goes on.
+UNREADABLE = {
+    "UV78WXYZ": Keyring([bytes(32)]).encrypt('{"request": "not_sure"}'),
+    "BC23DFGH": active_keyring().encrypt('{"request": "a kind nobody knows"}'),
+    "JK45LMNP": active_keyring().encrypt("[1, 2, 3]"),
+}
 
 
 @pytest.fixture
@@ -46,6 +53,18 @@ def _insert_delivered(engine: Engine) -> None:
                  "document": ring.encrypt(json.dumps(document))})
 
 
+def _insert_unreadable(engine: Engine) -> None:
+    with engine.begin() as db:
+        for number, (reference, document) in enumerate(UNREADABLE.items(), start=100):
+            db.execute(text(
+                "INSERT INTO delivered_request (id, outbox_id, unit_id, reference, "
+                "municipality_number, language, submitted_at, received_at, answer_deadline, "
+                "document, status) VALUES (:id, :id, 'gulen-koordinerande-eining', :reference, "
+                "'4635', 'nn', :at, :at, :deadline, :document, 'new')"),
+                {"id": number, "reference": reference, "at": WHEN,
+                 "deadline": date(2026, 3, 1), "document": document})
+
+
 def _asks_for(engine: Engine) -> dict[str, str | None]:
     with engine.connect() as db:
         return dict(db.execute(text("SELECT reference, request FROM delivered_request")).all())
@@ -71,3 +90,19 @@ def test_upgrade_fills_the_column_from_each_document_and_downgrade_drops_it(
 
     upgrade(empty_database_url)
     assert _asks_for(empty_engine) == ASKS_FOR
+
+
+def test_documents_that_cannot_be_read_are_left_null_and_counted(
+        empty_database_url: str, empty_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    """A key no longer configured, an unknown kind or a document of another shape does not stop
+    the upgrade (which would leave the bot's own SQLite file unable to start)."""
+    upgrade(empty_database_url, "0006")
+    _insert_delivered(empty_engine)
+    _insert_unreadable(empty_engine)
+    with caplog.at_level(logging.WARNING):
+        upgrade(empty_database_url)
+    assert _asks_for(empty_engine) == {**ASKS_FOR, **dict.fromkeys(UNREADABLE)}
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    # The NULL kind of NP56QRST counts too: its document names none.
+    assert warnings == ["4 delivered request(s) left without what they ask for: not readable "
+                        "with the configured key, or no known request kind"]
