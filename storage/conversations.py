@@ -275,7 +275,8 @@ def save_turn(session: Session, state: StoredState, *, channel: str, chat_id: st
 
     A stored conversation's row is written once, after its draft, with every column that
     changed (`current_draft_id` too); a new one is inserted first (the draft refers to it) and
-    updated only if the turn made a draft.
+    updated only if the turn made a draft. Withdrawing consent writes it again
+    (storage.privacy.withdraw_consent).
     """
     now = now or utcnow()
     if Effect.ERASE_EVERYTHING in effects:

@@ -6,10 +6,10 @@ turn through `DialogRunner`). `replies.py` shows a turn, using `formatting.py` (
 splitting, joining) and `keyboards.py` (every keyboard, and callback data that can tell a stale
 button). `ordering.py` keeps each chat's updates in order, `retrying.py` survives flood limits
 and network trouble (`errors.py`: which errors may be retried, without loading telegram.ext),
-`jobs.py` runs the background workers (delivery, notifier, retention) on the job queue,
-`menu.py` sets the command menus, `documents.py` makes the person's copy of a sent draft,
-`channel.py` names the channel, `config.py` checks the settings, `texts.py` holds the bot's own
-messages.
+`jobs.py` runs the background workers (delivery, notifier, retention) and the bot's blocking
+chores on the job queue, `menu.py` sets the command menus, `documents.py` makes the person's copy
+of a sent draft, `channel.py` names the channel, `config.py` checks the settings, `texts.py`
+holds the bot's own messages.
 """
 
 # Importing the package registers the bot's messages with the catalogs.

@@ -1,4 +1,6 @@
-"""The shell the bot's background workers run in: the delivery worker, the notifier, retention.
+"""The shell the bot's background workers run in: the delivery worker, the notifier, retention;
+and `repeat_in_thread` for the bot's own blocking chores (the WAL checkpoint, forgetting old
+update ids).
 
 Each worker has `run_once()`, which does what is due and returns a report. In the bot process it
 runs as a repeating job on PTB's JobQueue (`schedule_worker`), the worker as the job's `data`,
