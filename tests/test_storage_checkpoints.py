@@ -10,7 +10,6 @@ from sqlalchemy.engine import Engine
 
 from dialogs.draft import Conversation, Language
 from dialogs.steps import Step
-from storage.conversations import load_turn, save_turn
 from storage.db import (
     CHECKPOINT_BACKSTOP_PAGES,
     checkpoint_wal,
@@ -19,6 +18,7 @@ from storage.db import (
     unit_of_work,
 )
 from storage.migrate import upgrade
+from tests.stored import store_turn
 
 
 def _autocheckpoint(engine: Engine) -> int:
@@ -29,10 +29,9 @@ def _autocheckpoint(engine: Engine) -> int:
 def _write(engine: Engine, chats: range) -> None:
     for chat in chats:
         with unit_of_work(engine) as session:
-            _stored, state = load_turn(session, channel="test", chat_id=str(chat))
-            save_turn(session, state, channel="test", chat_id=str(chat),
-                      conv=Conversation(step=Step.READ_INTRO, language=Language.BOKMAL),
-                      effects=[])
+            store_turn(session, channel="test", chat_id=str(chat),
+                       conv=Conversation(step=Step.READ_INTRO, language=Language.BOKMAL),
+                       effects=[])
 
 
 def test_a_deferring_engine_leaves_checkpoints_to_the_job(tmp_path: Path) -> None:

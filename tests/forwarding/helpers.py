@@ -25,11 +25,11 @@ from dialogs.draft import (
 from dialogs.events import Effect
 from dialogs.reference import new_reference
 from dialogs.steps import QUESTION_STEPS, Step
-from storage.conversations import load_turn, save_turn
 from storage.db import unit_of_work
 from storage.models import OutboxEntry, Submission
 from storage.units import SHIPPED_FILE
 from tests import fakes
+from tests.stored import store_turn
 
 CANARY = "KANARIFUGL7Q"
 SENT_AT = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
@@ -89,9 +89,8 @@ def submit(engine: Engine, *, unit_id: str | None, target_group: str | None = No
                         submission=SubmissionInfo(reference, submitted_at))
     with unit_of_work(engine) as session:
         chat = chat_id or reference
-        _stored, state = load_turn(session, channel="test", chat_id=chat)
-        save_turn(session, state, channel="test", chat_id=chat, conv=conv,
-                  effects=[Effect.SUBMIT], now=submitted_at)
+        store_turn(session, channel="test", chat_id=chat, conv=conv,
+                   effects=[Effect.SUBMIT], now=submitted_at)
         submission = session.exec(select(Submission).where(
             Submission.reference == reference)).one()
         queued = session.exec(select(OutboxEntry).where(

@@ -30,7 +30,7 @@ from dialogs.events import Effect
 from dialogs.review import format_reference
 from dialogs.steps import Step
 from storage import outbox
-from storage.conversations import erase_conversation, load_conversation, load_turn, save_turn
+from storage.conversations import erase_conversation, load_conversation
 from storage.db import unit_of_work
 from storage.models import DeliveredRequest, OutboxEntry, Submission
 from storage.settings import get_settings
@@ -46,6 +46,7 @@ from tests.forwarding.helpers import (
     draft,
     submit,
 )
+from tests.stored import store_turn
 
 FANA = "bergen-vurderingskontoret-fana-ytrebygda"
 GULEN = "gulen-koordinerande-eining"
@@ -169,9 +170,8 @@ def test_the_submission_and_its_outbox_entry_are_one_transaction(engine: Engine)
 
     def confirm_then_fail() -> None:
         with unit_of_work(engine) as session:
-            _stored, state = load_turn(session, channel="test", chat_id="1")
-            save_turn(session, state, channel="test", chat_id="1", conv=conv,
-                      effects=[Effect.SUBMIT], now=SENT_AT)
+            store_turn(session, channel="test", chat_id="1", conv=conv,
+                       effects=[Effect.SUBMIT], now=SENT_AT)
             submission = session.exec(select(Submission)).one()
             # Storing the confirmed step queued it, in this same transaction.
             [entry] = session.exec(select(OutboxEntry)).all()

@@ -12,10 +12,10 @@ from dialogs.events import Effect
 from dialogs.reference import new_reference
 from dialogs.steps import Step
 from storage import outbox
-from storage.conversations import load_turn, save_turn
 from storage.db import unit_of_work
 from storage.models import OutboxEntry, Submission
 from tests.forwarding.helpers import draft
+from tests.stored import store_turn
 
 GULEN = "gulen-koordinerande-eining"
 
@@ -27,9 +27,8 @@ def queue_request(engine: Engine, *, submitted_at: datetime) -> str:
                         consent_version="1", draft=draft(municipality="4635"),
                         submission=SubmissionInfo(reference, submitted_at))
     with unit_of_work(engine) as session:
-        _stored, state = load_turn(session, channel="test", chat_id=reference)
-        save_turn(session, state, channel="test", chat_id=reference, conv=conv,
-                  effects=[Effect.SUBMIT], now=submitted_at)
+        store_turn(session, channel="test", chat_id=reference, conv=conv,
+                   effects=[Effect.SUBMIT], now=submitted_at)
         submission = session.exec(select(Submission).where(
             Submission.reference == reference)).one()
         assert submission.id is not None

@@ -31,12 +31,12 @@ from dialogs.render import render
 from dialogs.review import status_reply
 from dialogs.steps import QUESTION_STEPS, Step
 from inbox import requests as inbox_requests
-from storage.conversations import load_turn, save_turn
 from storage.db import unit_of_work
 from storage.models import Submission
 from storage.staff import RequestStatus, StaffAccount, add_staff, find_delivered
 from storage.units import UnitsDirectory, default_directory
 from tests import fakes
+from tests.stored import store_turn
 
 CANARY = "KANARIFUGL9N"
 SECRETS = (CANARY, "912 34 567", "Áile", "Đuŋŋá")
@@ -88,9 +88,8 @@ def send_request(engine: Engine, *, channel: str = "telegram",
                         consent_version="1", draft=draft(),
                         submission=SubmissionInfo(reference, SENT_AT))
     with unit_of_work(engine) as session:
-        _stored, state = load_turn(session, channel=channel, chat_id=chat_id)
-        save_turn(session, state, channel=channel, chat_id=chat_id, conv=conv,
-                  effects=[Effect.SUBMIT], now=SENT_AT)
+        store_turn(session, channel=channel, chat_id=chat_id, conv=conv,
+                   effects=[Effect.SUBMIT], now=SENT_AT)
     worker = DeliveryWorker(engine, default_directory(),
                             clock=lambda: SENT_AT + timedelta(minutes=1))
     # In a thread of its own: the async tests already run an event loop.
@@ -109,21 +108,24 @@ def staff_member(engine: Engine, unit_id: str = GULEN) -> StaffAccount:
 def acknowledge(engine: Engine, staff: StaffAccount, reference: str,
                 at: datetime = ACK_AT) -> None:
     """What the inbox's «Stadfest mottak» button does."""
-    with unit_of_work(engine) as session:
-        found = find_delivered(session, unit_id=staff.unit_id, reference=reference)
-        assert found is not None
-        assert inbox_requests.set_status(session, staff=staff, request=found,
-                                         status=RequestStatus.RECEIVED, now=at, only_if_new=True)
+    _set_status(engine, staff, reference, RequestStatus.RECEIVED, at, only_if_new=True)
 
 
 def change_status(engine: Engine, staff: StaffAccount, reference: str, status: str,
                   at: datetime) -> None:
     """What the inbox's status form does."""
+    _set_status(engine, staff, reference, RequestStatus(status), at, only_if_new=False)
+
+
+def _set_status(engine: Engine, staff: StaffAccount, reference: str, status: RequestStatus,
+                at: datetime, *, only_if_new: bool) -> None:
+    """As the inbox's staff actions do: the request found without its document."""
     with unit_of_work(engine) as session:
-        found = find_delivered(session, unit_id=staff.unit_id, reference=reference)
+        found = find_delivered(session, unit_id=staff.unit_id, reference=reference,
+                               with_document=False)
         assert found is not None
-        assert inbox_requests.set_status(session, staff=staff, request=found,
-                                         status=RequestStatus(status), now=at)
+        assert inbox_requests.set_status(session, staff=staff, request=found, status=status,
+                                         now=at, only_if_new=only_if_new)
 
 
 def submission(engine: Engine, reference: str) -> Submission:
