@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
 
     use_content_free_formatting()  # an exception's message may quote what a person wrote
     from storage.crypto import EncryptionKeyError, use_keyring
+    from storage.db import DatabaseLocationError
 
     settings = get_settings()
     try:
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             use_keyring(settings.keyring(), key_file=None if settings.encryption_key
                         else settings.encryption_key_file)
         return int(args.run(args) or 0)
-    except EncryptionKeyError as error:
+    except (EncryptionKeyError, DatabaseLocationError) as error:
         print(f"dinplan {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -57,13 +57,23 @@ def checkpoint_wal(engine: Engine) -> tuple[int, int]:
     return int(in_wal), int(copied)
 
 
+class DatabaseLocationError(RuntimeError):
+    """The SQLite file's folder cannot be made: a clear error for the operator, no traceback."""
+
+
 def make_engine(url: str) -> Engine:
     """`hide_parameters`: a database error's message (which may be logged) and SQLAlchemy's
     statement log never quote the values written, a chat id say."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:  # a file where a folder should be, no permission
+                raise DatabaseLocationError(
+                    f"cannot make the folder {folder} for the database file "
+                    f"(DINPLAN_DATABASE_URL): {error.strerror or type(error).__name__}") from error
         engine = create_engine(url, connect_args={"check_same_thread": False},
                                hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)

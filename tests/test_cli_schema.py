@@ -204,6 +204,21 @@ def test_the_whole_output_is_one_line(tmp_path: Path) -> None:
         assert result.stdout == ""
 
 
+@pytest.mark.parametrize("command", [["chat"], ["run"], ["deliver"], ["db", "upgrade"],
+                                     ["staff", "list"], ["inbox"]], ids=" ".join)
+def test_a_database_file_whose_folder_cannot_be_made_is_said_so(
+        command: list[str], tmp_path: Path, dinplan: Dinplan,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file where the SQLite file's folder should be: one line naming the setting, no
+    traceback, before anything starts."""
+    monkeypatch.setenv("DINPLAN_TELEGRAM_TOKEN", "123456:not-used")  # `run` checks it first
+    (tmp_path / "a-file").write_text("")
+    code, err = dinplan(command, f"sqlite:///{tmp_path / 'a-file' / 'dinplan.sqlite3'}")
+    assert code == 2
+    assert err == (f"dinplan {command[0]}: error: cannot make the folder {tmp_path / 'a-file'} "
+                   "for the database file (DINPLAN_DATABASE_URL): File exists\n"), err
+
+
 # check_schema, and ensure_schema (`dinplan run`) on it ---------------------------------------
 
 
