@@ -29,7 +29,7 @@ from telegram.error import RetryAfter
 import bot.texts  # noqa: F401  (registers the alert messages)
 from bot.plain_messages import plain_text_sender
 from bot.telegram.errors import retry_after
-from bot.telegram.jobs import schedule_worker, sender_from_settings, worker_job
+from bot.telegram.jobs import WorkerJob, schedule_worker, sender_from_settings
 from dialogs.events import Label, ParamValue, Reply
 from dialogs.render import render
 from dialogs.review import format_reference, local_date
@@ -245,7 +245,7 @@ def log_report(report: DeliveryReport) -> None:
 
 
 # A PTB JobQueue callback; the job's `data` is the DeliveryWorker.
-delivery_job = worker_job("delivery", log_report, log)
+delivery_job = WorkerJob("delivery", log_report, log)
 
 
 def worker_from_settings(engine: Engine, settings: Settings, *,

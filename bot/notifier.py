@@ -48,7 +48,7 @@ import bot.texts  # noqa: F401  (registers the notice messages)
 from bot.plain_messages import plain_text_sender
 from bot.telegram.channel import CHANNEL
 from bot.telegram.errors import retry_after, safe_to_retry
-from bot.telegram.jobs import schedule_worker, sender_from_settings, worker_job
+from bot.telegram.jobs import WorkerJob, schedule_worker, sender_from_settings
 from dialogs.draft import Language
 from dialogs.events import Reply
 from dialogs.render import render
@@ -275,7 +275,7 @@ def log_report(report: NotifyReport) -> None:
 
 
 # A PTB JobQueue callback; the job's `data` is the Notifier.
-notify_job = worker_job("notifier", log_report, log)
+notify_job = WorkerJob("notifier", log_report, log)
 
 
 def schedule_notifier(application: Application[Any, Any, Any, Any, Any, Any], engine: Engine,

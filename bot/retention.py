@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 
 from bot.plain_messages import plain_text_sender
 from bot.telegram.channel import CHANNEL
-from bot.telegram.jobs import schedule_worker, sender_from_settings, worker_job
+from bot.telegram.jobs import WorkerJob, schedule_worker, sender_from_settings
 from dialogs.events import Reply
 from dialogs.machine import Dialog
 from dialogs.render import render
@@ -144,7 +144,7 @@ def log_report(report: RetentionReport) -> None:
 
 
 # A PTB JobQueue callback; the job's `data` is the RetentionWorker.
-retention_job = worker_job("retention", log_report, log)
+retention_job = WorkerJob("retention", log_report, log)
 
 
 def schedule_retention(application: Application[Any, Any, Any, Any, Any, Any], engine: Engine,

@@ -18,8 +18,9 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from bot.plain_messages import PlainSender, plain_text_sender
 
@@ -37,26 +38,29 @@ class Worker(Protocol[Report_co]):
     async def run_once(self) -> Report_co: ...
 
 
-def worker_job(what: str, log_report: Callable[[Report], None],
-               log: logging.Logger) -> JobCallback:
-    """A JobQueue callback that runs the job's worker once and hands its report to
-    `log_report`; a failed run is logged to `log` as "<what> run failed (<exception class>)"."""
-    async def job(context: CallbackContext[Any, Any, Any, Any]) -> None:
-        """Run the job's worker (its `data`) once and log what it did."""
+@dataclass(frozen=True)
+class WorkerJob(Generic[Report]):
+    """A JobQueue callback that runs the job's worker (its `data`) once and hands its report to
+    `log_report`; a failed run is logged to `log` as "<what> run failed (<exception class>)".
+    Typed by its report, so that `schedule_worker` takes only a worker that gives one."""
+
+    what: str
+    log_report: Callable[[Report], None]
+    log: logging.Logger
+
+    async def __call__(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         assert context.job is not None
-        worker: Worker[Report] = context.job.data  # type: ignore[assignment]
+        worker: Worker[Report] = context.job.data  # type: ignore[assignment]  # PTB types data as object
         try:
             report = await worker.run_once()
         except Exception as error:  # the database is down, say: the next run tries again
-            log.warning("%s run failed (%s)", what, type(error).__name__)
+            self.log.warning("%s run failed (%s)", self.what, type(error).__name__)
             return
-        log_report(report)
-
-    return job
+        self.log_report(report)
 
 
 def schedule_worker(application: Application[Any, Any, Any, Any, Any, Any],
-                    worker: Worker[Any], job: JobCallback, *, name: str,
+                    worker: Worker[Report], job: WorkerJob[Report], *, name: str,
                     interval: float | timedelta, first: float | timedelta,
                     purpose: str) -> Job[Any]:
     """Run `job` on `worker` every `interval`, the first time after `first`. `purpose` ends the
