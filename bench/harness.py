@@ -9,10 +9,10 @@ import html
 import os
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.engine import Engine
 from telegram import Update
@@ -27,6 +27,9 @@ from bot.telegram.handlers import copies_sent
 from dialogs import choices
 from dialogs.choices import REACH_TIME_OPTIONS
 from dialogs.draft import RequestKind, Service
+
+if TYPE_CHECKING:
+    import subprocess
 
 # Not resolved: bench/ may be a link in a copy of the tree.
 ROOT = Path(__file__).absolute().parents[1]
@@ -191,15 +194,26 @@ def settle_memory() -> None:
     gc.collect()
 
 
-def run_async(coroutine: Awaitable[Any]) -> Any:
-    return asyncio.run(coroutine)  # type: ignore[arg-type]
+T = TypeVar("T")
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
 
 
 class ChildFailedError(RuntimeError):
     """A measurement's process failed; the message has the end of its output."""
 
 
-def start_child(module: str, function: str, **kwargs: Any) -> Any:
+@dataclass(frozen=True)
+class Child:
+    """A measurement running in a process of its own, and the call it makes there."""
+
+    process: subprocess.Popen[str]
+    call: str
+
+
+def start_child(module: str, function: str, **kwargs: Any) -> Child:
     """`bench.<module>.<function>(**kwargs)` starting in a fresh Python process."""
     import json
     import subprocess
@@ -209,16 +223,16 @@ def start_child(module: str, function: str, **kwargs: Any) -> Any:
         [sys.executable, "-m", "bench.child", module, function, json.dumps(kwargs)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
-    process.bench_call = f"{module}.{function}({kwargs})"  # type: ignore[attr-defined]
-    return process
+    return Child(process, f"{module}.{function}({kwargs})")
 
 
-def result_of(process: Any, timeout: float = 900) -> Any:
+def result_of(child: Child, timeout: float = 900) -> Any:
     """The JSON result of a `start_child` process, once it has finished."""
     import json
 
     from bench.child import RESULT
 
+    process = child.process
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except BaseException:
@@ -229,7 +243,7 @@ def result_of(process: Any, timeout: float = 900) -> Any:
         if line.startswith(RESULT):
             return json.loads(line[len(RESULT):])
     tail = "\n".join((stdout + stderr).splitlines()[-30:])
-    raise ChildFailedError(f"{process.bench_call} exited {process.returncode}:\n{tail}")
+    raise ChildFailedError(f"{child.call} exited {process.returncode}:\n{tail}")
 
 
 def in_child(module: str, function: str, *, timeout: float = 900, **kwargs: Any) -> Any:

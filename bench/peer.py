@@ -93,10 +93,18 @@ def ask_question(index: int) -> tuple[str, InlineKeyboardMarkup]:
                       (choices.SKIP.id, choices.SKIP.key)]))
 
 
+def user_data(context: Context) -> dict[str, Any]:
+    """The answers so far. PTB types `user_data` as optional: it is None only for an update
+    without a user, and every update this conversation handles has one."""
+    data = context.user_data
+    assert data is not None
+    return data
+
+
 # -- handlers, one per state ---------------------------------------------------------------------
 
 async def start(update: Update, context: Context) -> int:
-    context.user_data.clear()  # type: ignore[union-attr]
+    user_data(context).clear()
     await ask(update, say("intro.what_happens_here"),
               buttons([(choices.CONTINUE.id, choices.CONTINUE.key)]))
     return INTRO
@@ -111,7 +119,7 @@ async def intro(update: Update, context: Context) -> int:
 
 async def consent(update: Update, context: Context) -> int:
     await settle(update)
-    context.user_data["consented"] = True  # type: ignore[index]
+    user_data(context)["consented"] = True
     await ask(update, say("ask_role"), buttons([
         (choices.FOR_MYSELF.id, choices.FOR_MYSELF.key),
         (choices.FOR_SOMEONE_ELSE.id, choices.FOR_SOMEONE_ELSE.key)]))
@@ -120,7 +128,7 @@ async def consent(update: Update, context: Context) -> int:
 
 async def role(update: Update, context: Context) -> int:
     await settle(update)
-    context.user_data["role"] = option_of(update)  # type: ignore[index]
+    user_data(context)["role"] = option_of(update)
     await ask(update, say("ask_request.self"),
               buttons([(kind.value, key) for kind, key in REQUEST_LABELS.items()]))
     return REQUEST
@@ -128,14 +136,14 @@ async def role(update: Update, context: Context) -> int:
 
 async def request(update: Update, context: Context) -> int:
     await settle(update)
-    context.user_data["request"] = option_of(update)  # type: ignore[index]
-    context.user_data["question"] = 0  # type: ignore[index]
+    user_data(context)["request"] = option_of(update)
+    user_data(context)["question"] = 0
     await ask(update, *ask_question(0))
     return QUESTION
 
 
 async def _next_question(update: Update, context: Context, answer: str | None) -> int:
-    data: dict[str, Any] = context.user_data  # type: ignore[assignment]
+    data = user_data(context)
     index = data["question"]
     data.setdefault("answers", {})[QUESTION_STEPS[index].value] = answer
     data["question"] = index + 1
@@ -168,7 +176,7 @@ def services_keyboard(chosen: list[str]) -> InlineKeyboardMarkup:
 async def service(update: Update, context: Context) -> int:
     query = update.callback_query
     assert query is not None
-    chosen: list[str] = context.user_data["services"]  # type: ignore[index]
+    chosen: list[str] = user_data(context)["services"]
     option = option_of(update)
     if option == choices.DONE.id:
         await settle(update)
@@ -187,14 +195,14 @@ async def service(update: Update, context: Context) -> int:
 
 async def coordinator(update: Update, context: Context) -> int:
     await settle(update)
-    context.user_data["coordinator"] = option_of(update)  # type: ignore[index]
+    user_data(context)["coordinator"] = option_of(update)
     await ask(update, say("ask_contact_name.self"))
     return NAME
 
 
 async def name(update: Update, context: Context) -> int:
     assert update.effective_message is not None
-    context.user_data["name"] = update.effective_message.text  # type: ignore[index]
+    user_data(context)["name"] = update.effective_message.text
     await ask(update, say("ask_phone"), ReplyKeyboardMarkup(
         [[KeyboardButton(say("telegram.share_phone"), request_contact=True)]],
         resize_keyboard=True, one_time_keyboard=True))
@@ -203,7 +211,7 @@ async def name(update: Update, context: Context) -> int:
 
 async def phone(update: Update, context: Context) -> int:
     assert update.effective_message is not None
-    context.user_data["phone"] = update.effective_message.text  # type: ignore[index]
+    user_data(context)["phone"] = update.effective_message.text
     await ask(update, say("ask_reach_time"),
               buttons([(option.id, option.key) for option in REACH_TIME_OPTIONS]))
     return REACH
@@ -211,7 +219,7 @@ async def phone(update: Update, context: Context) -> int:
 
 async def reach(update: Update, context: Context) -> int:
     await settle(update)
-    context.user_data["reach"] = option_of(update)  # type: ignore[index]
+    user_data(context)["reach"] = option_of(update)
     await ask(update, say("ask_municipality.self"), ReplyKeyboardRemove())
     return MUNICIPALITY
 
@@ -225,8 +233,8 @@ def summary(data: dict[str, Any]) -> str:
 
 async def municipality(update: Update, context: Context) -> int:
     assert update.effective_message is not None
-    context.user_data["place"] = update.effective_message.text  # type: ignore[index]
-    await ask(update, summary(context.user_data), buttons([  # type: ignore[arg-type]
+    user_data(context)["place"] = update.effective_message.text
+    await ask(update, summary(user_data(context)), buttons([
         (choices.SEND.id, choices.SEND.key), (choices.CHANGE_ANSWER.id, choices.CHANGE_ANSWER.key),
         (choices.CHOOSE_SHARING.id, choices.CHOOSE_SHARING.key)]))
     return REVIEW
@@ -237,7 +245,7 @@ async def send(update: Update, context: Context) -> int:
     chat = update.effective_chat
     assert chat is not None
     await ask(update, say("review.heading"))
-    copy = summary(context.user_data).encode()  # type: ignore[arg-type]
+    copy = summary(user_data(context)).encode()
     await update.get_bot().send_document(chat.id, InputFile(copy, filename="draft.txt"))
     return ConversationHandler.END
 

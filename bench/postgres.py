@@ -245,15 +245,18 @@ def webhook_round(*, command: list[str], processes: int, users: int, database_ur
         posted = time.perf_counter() - started
         with psycopg.connect(libpq, autocommit=True) as connection:
             while True:
-                (claimed,) = connection.execute(
-                    "SELECT count(*) FROM processed_update").fetchone()  # type: ignore[misc]
+                row = connection.execute("SELECT count(*) FROM processed_update").fetchone()
+                assert row is not None  # count(*) always gives a row
+                (claimed,) = row
                 if claimed >= total or time.perf_counter() - started > 600:
                     break
                 time.sleep(0.02)
             seconds = time.perf_counter() - started
-            (at_services,) = connection.execute(
+            row = connection.execute(
                 "SELECT count(*) FROM conversation WHERE step = 'choose_services'"
-            ).fetchone()  # type: ignore[misc]
+            ).fetchone()
+            assert row is not None  # count(*) always gives a row
+            (at_services,) = row
         postgres = _postgres_pids(postmaster)
         cpu = {"bots": _cpu([b.pid for b in bots]) - cpu_before["bots"],
                "postgres": _cpu(postgres) - cpu_before["postgres"],

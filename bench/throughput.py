@@ -73,7 +73,7 @@ def measure_ours(users: int, database_url: str | None = None, first_chat: int = 
         await shut_down(app)
         with unit_of_work(engine) as session:
             sent = session.execute(select(func.count()).select_from(StoredConversation).where(
-                StoredConversation.chat_id.in_([str(c) for c in chats]),  # type: ignore[attr-defined]
+                col(StoredConversation.chat_id).in_([str(c) for c in chats]),
                 col(StoredConversation.step) == Step.SENT.value)).scalar_one()
         engine.dispose()
         summary = _summary(result, cpu, request.counts.get("sendDocument", 0), users)

@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypedDict
 
 import psycopg
 from psycopg import sql
@@ -49,6 +50,16 @@ SERVER_SETTINGS = {
     "max_connections": "100",
     "logging_collector": "off",
 }
+
+
+class PopenArgs(TypedDict, total=False):
+    """The keyword arguments of `subprocess.run`/`Popen` that every server command gets."""
+
+    cwd: Path
+    env: dict[str, str]
+    user: int
+    group: int
+    extra_groups: list[int]
 
 
 class PostgresUnavailableError(RuntimeError):
@@ -170,10 +181,11 @@ class PostgresCluster:
 
     # -- running the binaries as the right user -------------------------------------------------
 
-    def _popen_args(self) -> dict[str, object]:
-        args: dict[str, object] = {"cwd": self.root, "env": {**os.environ, "LC_ALL": "C"}}
+    def _popen_args(self) -> PopenArgs:
+        args: PopenArgs = {"cwd": self.root, "env": {**os.environ, "LC_ALL": "C"}}
         if self._account is not None:
-            args.update(user=self._account.pw_uid, group=self._account.pw_gid, extra_groups=[])
+            args.update({"user": self._account.pw_uid, "group": self._account.pw_gid,
+                         "extra_groups": []})
         return args
 
     def _prepare_root(self) -> None:
@@ -196,7 +208,7 @@ class PostgresCluster:
                 "--auth-local", "trust", "--auth-host", "scram-sha-256",
                 "--encoding", "UTF8", "--no-locale", "--no-sync", "--no-instructions",
             ],
-            capture_output=True, check=False, **self._popen_args(),  # type: ignore[call-overload]
+            capture_output=True, check=False, **self._popen_args(),
         )
         pwfile.unlink()
         if result.returncode != 0:
@@ -216,7 +228,7 @@ class PostgresCluster:
         for name, value in settings.items():
             command += ["-c", f"{name}={value}"]
         with self.log_file.open("ab") as log:
-            return subprocess.Popen(  # type: ignore[call-overload]
+            return subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, preexec_fn=_die_with_parent, **self._popen_args(),
             )

@@ -115,7 +115,9 @@ def test_every_revision_downgrades_and_upgrades_again(
     for revision in revisions:
         upgrade(empty_database_url, revision.revision)
         tables = _tables(empty_engine)
-        downgrade(empty_database_url, revision.down_revision or "base")  # type: ignore[arg-type]
+        # A linear history: one revision (or none) below each, never a merge's tuple.
+        assert revision.down_revision is None or isinstance(revision.down_revision, str)
+        downgrade(empty_database_url, revision.down_revision or "base")
         assert _current_revision(empty_engine) == revision.down_revision
         upgrade(empty_database_url, revision.revision)
         assert _tables(empty_engine) == tables

@@ -214,7 +214,7 @@ def test_the_list_is_loaded_once() -> None:
 def test_values_are_frozen() -> None:
     m = all_municipalities()[0]
     with pytest.raises(dataclasses.FrozenInstanceError):
-        m.name = "Christiania"  # type: ignore[misc]
+        m.name = "Christiania"  # type: ignore[misc]  # on purpose: mypy refuses it too
 
 
 def test_the_module_uses_the_standard_library_only() -> None:

@@ -12,7 +12,6 @@ import sys
 import textwrap
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, TypedDict
 
 import pytest
@@ -537,7 +536,7 @@ async def test_no_answer_name_or_number_reaches_an_alert_or_a_log(
 
 async def test_the_bot_runs_the_worker_on_its_job_queue(
         engine: Engine, directory: UnitsDirectory, telegram: FakeTelegram, clock: Clock) -> None:
-    from telegram.ext import ApplicationBuilder
+    from telegram.ext import ApplicationBuilder, CallbackContext, Job
 
     from bot.delivery import delivery_job, schedule_delivery
 
@@ -550,8 +549,8 @@ async def test_the_bot_runs_the_worker_on_its_job_queue(
 
     # The job callback itself, with this test's worker in place of the real bot.
     submit(engine, unit_id=FANA, target_group="elderly", district="fana")
-    context = SimpleNamespace(job=SimpleNamespace(data=worker(engine, directory, telegram,
-                                                              clock)))
-    await delivery_job(context)  # type: ignore[arg-type]
+    context = CallbackContext.from_job(
+        Job(delivery_job, data=worker(engine, directory, telegram, clock)), application)
+    await delivery_job(context)
     assert len(inbox(engine)) == 1
     assert len(telegram.sent) == 1

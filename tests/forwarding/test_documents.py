@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
@@ -15,7 +17,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from sqlalchemy.engine import Engine
 
 from bot.cli import main
-from dialogs.draft import Answer, Conversation, Language, SubmissionInfo
+from dialogs.draft import Answer, Conversation, DraftPlan, Language, SubmissionInfo
 from dialogs.render import message
 from dialogs.review import format_reference
 from dialogs.steps import QUESTION_STEPS
@@ -47,13 +49,23 @@ def shipped() -> UnitsDirectory:
     return load_directory(SHIPPED_FILE)
 
 
-def document(language: Language = Language.BOKMAL, **changes: object) -> DraftDocument:
-    values: dict[str, object] = {
-        "draft": draft(), "language": language, "reference": "ABCD2345",
-        "submitted_at": SENT_AT, "unit_id": FANA, "target_group": "elderly",
-        "district": "fana"}
-    values.update(changes)
-    return DraftDocument(**values)  # type: ignore[arg-type]
+class DocumentChanges(TypedDict, total=False):
+    """What a test may change in `document()`: fields of `DraftDocument`."""
+
+    draft: DraftPlan
+    reference: str | None
+    submitted_at: datetime | None
+    unit_id: str | None
+    target_group: str | None
+    district: str | None
+
+
+def document(language: Language = Language.BOKMAL,
+             **changes: Unpack[DocumentChanges]) -> DraftDocument:
+    return replace(DraftDocument(
+        draft=draft(), language=language, reference="ABCD2345",
+        submitted_at=SENT_AT, unit_id=FANA, target_group="elderly",
+        district="fana"), **changes)
 
 
 def answer_text(step_number: int) -> str:

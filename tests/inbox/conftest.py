@@ -12,7 +12,7 @@ import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.delivery import DeliveryWorker
 from bot.runner import DialogRunner, Turn
@@ -128,7 +128,7 @@ class Citizen:
         assert turn.step is Step.SENT, f"the dialog did not reach sent, stuck at {turn.step}"
         with unit_of_work(self.runner.engine) as session:
             submission = session.exec(select(Submission).order_by(
-                Submission.id.desc())).first()  # type: ignore[union-attr]
+                col(Submission.id).desc())).first()
             assert submission is not None
             self.reference = submission.reference
             return submission.reference
@@ -230,7 +230,7 @@ def audit_entries(engine: Engine) -> list[tuple[str, str | None, bool]]:
     """The audit log so far: (action, reference, allowed), oldest first."""
     with unit_of_work(engine) as session:
         return [(e.action, e.reference, e.allowed) for e in session.exec(
-            select(AuditEntry).order_by(AuditEntry.id))]  # type: ignore[arg-type]
+            select(AuditEntry).order_by(col(AuditEntry.id)))]
 
 
 def csrf_of(html: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pyotp
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.db import unit_of_work
 from storage.staff import (
@@ -128,7 +128,7 @@ def test_lock_out_after_repeated_failures(engine: Engine, make_staff: Callable[.
     assert log_in(browser, staff, clock) == (303, "/requests")
     with unit_of_work(engine) as session:
         reasons = [a.reason for a in session.exec(select(LoginAttempt).where(
-            LoginAttempt.login == staff.login).order_by(LoginAttempt.id))]  # type: ignore[arg-type]
+            LoginAttempt.login == staff.login).order_by(col(LoginAttempt.id)))]
     assert reasons == ["password"] * MAX_FAILED_LOGINS + ["locked", "ok"]
 
 

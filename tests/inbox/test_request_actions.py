@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Text, event
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from dialogs.review import format_reference
 from inbox import requests as inbox_requests
@@ -35,7 +35,7 @@ from .conftest import (
 def _statuses(engine: Engine) -> list[tuple[str, str]]:
     with unit_of_work(engine) as session:
         return [(c.previous_status, c.status) for c in session.exec(
-            select(RequestStatusChange).order_by(RequestStatusChange.id))]  # type: ignore[arg-type]
+            select(RequestStatusChange).order_by(col(RequestStatusChange.id)))]
 
 
 def test_acknowledging_is_only_for_a_new_request_but_the_status_form_may_go_back(

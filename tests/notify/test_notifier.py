@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 import storage.notifications
@@ -50,7 +50,7 @@ class Crash(BaseException):
 def unnotified(engine: Engine) -> list[int]:
     with unit_of_work(engine) as session:
         return [c.id or 0 for c in session.exec(select(RequestStatusChange).where(
-            RequestStatusChange.notified_at.is_(None)))]  # type: ignore[union-attr]
+            col(RequestStatusChange.notified_at).is_(None)))]
 
 
 def dash(reference: str) -> str:

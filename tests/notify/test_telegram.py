@@ -12,10 +12,11 @@ import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from sqlalchemy.engine import Engine
-from telegram.ext import Application
+from telegram.ext import Application, Job
 
 from bench.offline_config import OFFLINE, offline_limiter
 from bot import pdf_process
@@ -57,7 +58,7 @@ async def app(sqlite_engine: Engine, offline: OfflineRequest,
     await application.shutdown()
 
 
-async def started(app: Application) -> dict[str, object]:
+async def started(app: Application) -> dict[str, Job[Any]]:
     """Run the start-up hook as run_polling and run_webhook do; the jobs by name."""
     assert app.post_init is not None
     await app.post_init(app)
@@ -117,12 +118,12 @@ async def test_start_up_schedules_delivery_and_the_notifier(
     assert pdf_process._pool is not None  # the PDF worker is on its way before the first copy
     assert {"deliver-requests", "notify-citizens", "forget handled updates"} <= set(jobs)
     deliver, notify = jobs["deliver-requests"], jobs["notify-citizens"]
-    assert isinstance(deliver.data, DeliveryWorker)  # type: ignore[attr-defined]
-    assert deliver.data.send_alert is not None  # type: ignore[attr-defined]
-    assert isinstance(notify.data, Notifier)  # type: ignore[attr-defined]
-    assert notify.data.send is not None  # type: ignore[attr-defined]
+    assert isinstance(deliver.data, DeliveryWorker)
+    assert deliver.data.send_alert is not None
+    assert isinstance(notify.data, Notifier)
+    assert notify.data.send is not None
     for job in (deliver, notify):
-        assert job.job.trigger.interval == timedelta(seconds=INTERVAL)  # type: ignore[attr-defined]
+        assert job.job.trigger.interval == timedelta(seconds=INTERVAL)
     assert {c.endpoint for c in offline.take()} == {"setMyCommands"}  # nothing sent yet
 
 
@@ -130,14 +131,14 @@ async def test_on_sqlite_a_job_checkpoints_the_wal_between_turns(
         app: Application, sqlite_engine: Engine, tmp_path: Path) -> None:
     jobs = await started(app)
     checkpoint = jobs["checkpoint the WAL"]
-    assert checkpoint.job.trigger.interval == CHECKPOINT_EVERY  # type: ignore[attr-defined]
+    assert checkpoint.job.trigger.interval == CHECKPOINT_EVERY
     with sqlite_engine.connect() as connection:  # a connection made after the start
         pages = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
     assert pages == CHECKPOINT_BACKSTOP_PAGES
     with unit_of_work(sqlite_engine) as session:
         session.connection().exec_driver_sql(
             "CREATE TABLE scratch (x INTEGER)")  # something in the WAL
-    await checkpoint.run(app)  # type: ignore[attr-defined]
+    await checkpoint.run(app)
     # The database file alone (a copy without its WAL) has the table now.
     database = Path(str(sqlite_engine.url.database))
     copy = tmp_path / "without-wal.sqlite3"
@@ -157,11 +158,14 @@ async def test_the_citizen_hears_of_the_receipt_in_the_chat(
     [document] = [c for c in calls if c.endpoint == "sendDocument"]
     reference = document.files["document"][0][8:17]
     # The bot's own workers, as its job queue runs them.
-    assert (await jobs["deliver-requests"].data.run_once()).delivered == 1  # type: ignore[attr-defined]
+    # The job's data is the worker (test_start_up_schedules_delivery_and_the_notifier checks).
+    deliver = cast(DeliveryWorker, jobs["deliver-requests"].data)
+    notify = cast(Notifier, jobs["notify-citizens"].data)
+    assert (await deliver.run_once()).delivered == 1
     acknowledge(sqlite_engine, staff_member(sqlite_engine), reference.replace("-", ""))
     offline.take()
 
-    report = await jobs["notify-citizens"].data.run_once()  # type: ignore[attr-defined]
+    report = await notify.run_once()
 
     assert report.sent == 1
     [notice] = offline.take()

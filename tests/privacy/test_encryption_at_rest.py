@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from sqlalchemy import Text, column, select, table
+from sqlalchemy import Text, column, inspect, select, table
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
@@ -49,8 +49,8 @@ def test_every_free_text_column_is_encrypted() -> None:
         for t in SQLModel.metadata.sorted_tables}
     for name, columns in FREE_TEXT.items():
         assert columns <= encrypted[name], f"{name}: {columns - encrypted[name]} in clear text"
-    assert isinstance(StoredDraft.__table__.c.phone.type, EncryptedText)  # type: ignore[attr-defined]
-    assert isinstance(StoredAnswer.__table__.c.text.type, EncryptedText)  # type: ignore[attr-defined]
+    assert isinstance(inspect(StoredDraft).local_table.c.phone.type, EncryptedText)
+    assert isinstance(inspect(StoredAnswer).local_table.c.text.type, EncryptedText)
 
 
 def _stored_bytes_sqlite(database_url: str) -> bytes:

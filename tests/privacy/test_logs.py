@@ -101,7 +101,9 @@ def use_the_inbox(engine: Engine, clock: Clock) -> None:
     """Staff read the request, download it in every format, confirm it and write a note."""
     with staff_browser(engine, clock) as browser:
         with unit_of_work(engine) as session:
-            reference = session.exec(select(DeliveredRequest)).first().reference  # type: ignore[union-attr]
+            delivered = session.exec(select(DeliveredRequest)).first()
+            assert delivered is not None
+            reference = delivered.reference
         assert browser.get("/requests").status_code == 200
         page = browser.get(f"/requests/{reference}")
         assert ANSWER in page.text  # the unit sees what was shared; it is just never logged

@@ -45,9 +45,9 @@ def person(app: Application, offline: OfflineRequest) -> Callable[..., Person]:
     """Someone new in a private chat: `person(language_code="nn")`."""
     chat_ids = iter(range(5001, 6000))
 
-    def make(**kwargs: object) -> Person:
-        kwargs.setdefault("chat_id", next(chat_ids))
-        return Person(app, offline, **kwargs)  # type: ignore[arg-type]
+    def make(*, language_code: str | None = "nb", name: str = "Kari") -> Person:
+        return Person(app, offline, chat_id=next(chat_ids), language_code=language_code,
+                      name=name)
     return make
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import html
 
 from dialogs.draft import Language
-from dialogs.events import Reply
+from dialogs.events import ParamValue, Reply
 from dialogs.render import message, render
 
 
-def say(language: str, key: str, **params: object) -> str:
+def say(language: str, key: str, **params: ParamValue) -> str:
     """A message as the bot sends it (HTML parse mode: parameters escaped)."""
-    return render(Language(language), Reply(key, dict(params)), html.escape).text  # type: ignore[arg-type]
+    return render(Language(language), Reply(key, dict(params)), html.escape).text
 
 
 def label(language: str, key: str) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import inspect
 
 from bot.cli import main
@@ -94,16 +95,16 @@ def test_webhook_needs_its_url_and_secret(environment: pytest.MonkeyPatch,
 
 
 def test_a_placeholder_secret_is_refused_outside_development() -> None:
-    settings = Settings(telegram_token=TOKEN, webhook_url="https://x.example/t",  # type: ignore[arg-type]
-                        webhook_secret="changethis", environment="production")  # type: ignore[arg-type]
+    settings = Settings(telegram_token=SecretStr(TOKEN), webhook_url="https://x.example/t",
+                        webhook_secret=SecretStr("changethis"), environment="production")
     with pytest.raises(ConfigurationError, match="placeholder"):
         telegram_config(settings, webhook=True)
 
 
 def test_webhook_path_comes_from_its_url() -> None:
-    settings = Settings(telegram_token=TOKEN,  # type: ignore[arg-type]
+    settings = Settings(telegram_token=SecretStr(TOKEN),
                         webhook_url="https://bot.example.org/dinplan/telegram",
-                        webhook_secret="s3cr3t-token_1")  # type: ignore[arg-type]
+                        webhook_secret=SecretStr("s3cr3t-token_1"))
     config = telegram_config(settings, webhook=True)
     assert config.webhook is not None
     assert config.webhook.path == "dinplan/telegram"
