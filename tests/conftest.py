@@ -88,6 +88,14 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
 
 
 @pytest.fixture
+def empty_engine(empty_database_url: str) -> Iterator[Engine]:
+    """An engine on `empty_database_url`."""
+    engine = make_engine(empty_database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine

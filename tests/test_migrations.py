@@ -9,7 +9,7 @@ import os
 import pkgutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import storage
-from storage.db import make_engine
 from storage.migrate import MIGRATIONS, alembic_config, downgrade, upgrade
 from storage.models import UTCDateTime
 
@@ -40,13 +39,6 @@ def _import_every_storage_module() -> None:
 
 
 _import_every_storage_module()
-
-
-@pytest.fixture
-def empty_engine(empty_database_url: str) -> Iterator[Engine]:
-    engine = make_engine(empty_database_url)
-    yield engine
-    engine.dispose()
 
 
 def _tables(engine: Engine) -> set[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,7 +12,6 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from storage.crypto import Keyring, active_keyring
-from storage.db import make_engine
 from storage.migrate import downgrade, upgrade
 
 WHEN = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
@@ -28,34 +26,22 @@ UNREADABLE = {
 }
 
 
-@pytest.fixture
-def empty_engine(empty_database_url: str) -> Iterator[Engine]:
-    engine = make_engine(empty_database_url)
-    yield engine
-    engine.dispose()
-
-
 def _insert_delivered(engine: Engine) -> None:
     """What a Din plan at revision 0006 delivered: the request only in the encrypted document."""
     ring = active_keyring()
-    with engine.begin() as db:
-        for number, (reference, asks_for) in enumerate(ASKS_FOR.items(), start=1):
-            document = {"format": "dinplan-draft", "reference": reference, "answers": []}
-            if asks_for is not None:
-                document["request"] = asks_for
-            db.execute(text(
-                "INSERT INTO delivered_request (id, outbox_id, unit_id, reference, "
-                "municipality_number, language, submitted_at, received_at, answer_deadline, "
-                "document, status) VALUES (:id, :id, 'gulen-koordinerande-eining', :reference, "
-                "'4635', 'nn', :at, :at, :deadline, :document, 'new')"),
-                {"id": number, "reference": reference, "at": WHEN,
-                 "deadline": date(2026, 3, 1),
-                 "document": ring.encrypt(json.dumps(document))})
+    documents = {}
+    for reference, asks_for in ASKS_FOR.items():
+        document = {"format": "dinplan-draft", "reference": reference, "answers": []}
+        if asks_for is not None:
+            document["request"] = asks_for
+        documents[reference] = ring.encrypt(json.dumps(document))
+    _insert(engine, documents, first_id=1)
 
 
-def _insert_unreadable(engine: Engine) -> None:
+def _insert(engine: Engine, documents: dict[str, str], *, first_id: int) -> None:
+    """Delivered requests as revision 0006 stored them: reference -> the stored document."""
     with engine.begin() as db:
-        for number, (reference, document) in enumerate(UNREADABLE.items(), start=100):
+        for number, (reference, document) in enumerate(documents.items(), start=first_id):
             db.execute(text(
                 "INSERT INTO delivered_request (id, outbox_id, unit_id, reference, "
                 "municipality_number, language, submitted_at, received_at, answer_deadline, "
@@ -98,7 +84,7 @@ def test_documents_that_cannot_be_read_are_left_null_and_counted(
     the upgrade (which would leave the bot's own SQLite file unable to start)."""
     upgrade(empty_database_url, "0006")
     _insert_delivered(empty_engine)
-    _insert_unreadable(empty_engine)
+    _insert(empty_engine, UNREADABLE, first_id=100)
     with caplog.at_level(logging.WARNING):
         upgrade(empty_database_url)
     assert _asks_for(empty_engine) == {**ASKS_FOR, **dict.fromkeys(UNREADABLE)}

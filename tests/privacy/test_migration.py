@@ -3,16 +3,14 @@ downgrade, on both engines, without losing a row (SQLite must not cascade a tabl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from storage.conversations import load_conversation
 from storage.crypto import active_keyring
-from storage.db import make_engine, unit_of_work
+from storage.db import unit_of_work
 from storage.migrate import downgrade, upgrade
 
 WHEN = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
@@ -25,13 +23,6 @@ CLEAR = {
 }
 ANSWER = "Svar KANARISVAR7Q med æ, ø og å"
 COUNTED = ("conversation", "draft_plan", "answer", "submission", "outbox")
-
-
-@pytest.fixture
-def empty_engine(empty_database_url: str) -> Iterator[Engine]:
-    engine = make_engine(empty_database_url)
-    yield engine
-    engine.dispose()
 
 
 def _insert_clear_rows(engine: Engine) -> None:
