@@ -6,6 +6,12 @@ switch interval, which made the turns beside a PDF 10-40 ms slow (bench/findings
 worker process, started with the bot (or on the first PDF) with `spawn` (a fork would copy the
 bot's threads and locks), makes them one after another; on two cores it runs beside the bot.
 
+The worker runs at Linux's idle scheduling class (SCHED_IDLE): a PDF is background work, and a
+turn's thread waking on the same core takes it over at once. With the worker at normal priority,
+the turns beside a stream of copies had a p99 of 4.1-5.9 ms; at SCHED_IDLE, 3.2-3.7 ms (four
+alternating runs each, bench/findings.md). It is not starved: an idle-class task still gets a
+small share of a busy core, and all of an idle one.
+
 As always with `spawn`, the worker imports the program's main module again: a program that makes
 PDFs runs its work under `if __name__ == "__main__":` (the `dinplan` script, bot/cli.py and
 bench/ do).
@@ -40,9 +46,22 @@ def _render(document: DraftDocument, directory: UnitsDirectory | None) -> bytes:
     return to_pdf(document, directory)
 
 
+def _in_background(parent: int) -> None:
+    """In the worker, first: run at the idle scheduling class, and exit with the bot."""
+    _yield_to_the_bot()
+    _exit_with(parent)
+
+
+def _yield_to_the_bot() -> None:
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):  # not Linux, or not allowed: the lowest nice value then
+        os.nice(19)
+
+
 def _exit_with(parent: int) -> None:
-    """In the worker: exit when the bot is gone. A bot killed with SIGKILL could leave the
-    worker waiting on its queue for good (seen in CI), holding its memory."""
+    """Exit when the bot is gone. A bot killed with SIGKILL could leave the worker waiting on
+    its queue for good (seen in CI), holding its memory."""
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(1)
@@ -57,7 +76,7 @@ def _worker() -> ProcessPoolExecutor:
         if _pool is None:
             _pool = ProcessPoolExecutor(max_workers=1,
                                         mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_exit_with, initargs=(os.getpid(),))
+                                        initializer=_in_background, initargs=(os.getpid(),))
         return _pool
 
 

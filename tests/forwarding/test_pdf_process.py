@@ -44,6 +44,12 @@ def test_the_pdf_is_made_in_another_process(worker: None) -> None:
     assert worker_pid() == worker_pid()  # one worker, kept for the next copy
 
 
+def test_the_worker_yields_the_cpu_to_the_bot(worker: None) -> None:
+    # A copy is background work: the turns beside it come first (bench/findings.md, p99).
+    assert pdf_process._worker().submit(os.sched_getscheduler, 0).result() == os.SCHED_IDLE
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the bot itself is left as it was
+
+
 def test_a_dead_worker_is_replaced_on_the_next_copy(worker: None) -> None:
     pdf_in_worker(a_document())
     os.kill(worker_pid(), signal.SIGKILL)
