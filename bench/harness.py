@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import html
+import math
 import os
 import statistics
 import time
@@ -23,7 +24,7 @@ from bench.offline_config import OFFLINE, offline_limiter
 from bot.pdf_process import start_worker
 from bot.runner import DialogRunner
 from bot.telegram.app import build_application, schedule_checkpoints
-from bot.telegram.handlers import copies_sent
+from bot.telegram.handlers import chat_handlers, copies_sent
 from dialogs import choices
 from dialogs.choices import REACH_TIME_OPTIONS
 from dialogs.draft import RequestKind, Service
@@ -96,6 +97,8 @@ class Drive:
     updates: int = 0
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    # Beside each latency: whether a copy of a sent draft was being made as the update came.
+    beside_copies: list[bool] = field(default_factory=list)
     # How long the copies of sent drafts still took after the last update was handled.
     copies_waited: float = 0.0
 
@@ -107,8 +110,14 @@ class Drive:
     def per_update_ms(self) -> float:
         return 1000 * self.seconds / self.updates if self.updates else 0.0
 
-    def percentile_ms(self, q: float) -> float:
-        return 1000 * percentile(self.latencies, q)
+    def percentile_ms(self, q: float, *, beside_copies: bool | None = None) -> float:
+        """Of all updates, or (`beside_copies`) of those that came with a copy under way or
+        with none."""
+        if beside_copies is None:
+            return 1000 * percentile(self.latencies, q)
+        return 1000 * percentile([latency for latency, beside in
+                                  zip(self.latencies, self.beside_copies, strict=True)
+                                  if beside is beside_copies], q)
 
 
 async def drive(app: Application, request: LeanOfflineRequest,
@@ -126,6 +135,7 @@ async def drive(app: Application, request: LeanOfflineRequest,
     """
     result = Drive()
     count = 0
+    ours = chat_handlers(app)  # None for a peer: it makes no copies in the background
     batch = batch or len(chat_ids)
     started = time.perf_counter()
     for first in range(0, len(chat_ids), batch):
@@ -134,6 +144,7 @@ async def drive(app: Application, request: LeanOfflineRequest,
             for person in people:
                 for _attempt in range(MAX_IN_BETWEEN):
                     data, done = person.update_for(step)
+                    copying = ours is not None and bool(ours.copies)
                     begin = time.perf_counter()
                     update = Update.de_json(data, app.bot)
                     # As the updater hands updates on: through the update processor.
@@ -142,6 +153,7 @@ async def drive(app: Application, request: LeanOfflineRequest,
                         await after_each()
                     if record:
                         result.latencies.append(time.perf_counter() - begin)
+                        result.beside_copies.append(copying)
                     count += 1
                     if done:
                         break
@@ -163,7 +175,8 @@ def percentile(values: Sequence[float], q: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    # Nearest rank: the smallest value with at least q % of the values at or below it.
+    rank = min(len(ordered), max(1, math.ceil(q / 100 * len(ordered)))) - 1
     return ordered[rank]
 
 

@@ -26,12 +26,35 @@ def test_bench_runner_writes_its_results(tmp_path: Path) -> None:
     assert "(not measured)" not in text
     # Every scripted conversation got to the end, on our bot and on the peer.
     assert "Din plan finished 3 of 3 conversations" in text
+    assert "p99 of the updates with no PDF copy being made" in text
     # The peer's count is only in the raw results, written by this run.
     [throughput] = [section for section in json.loads(raw.read_text())["sections"]
                     if section["title"].startswith("1. ")]
+    [ours] = throughput["data"]["ours"]
+    assert 0 <= ours["beside_copies"] < ours["updates"]  # the first updates come before any copy
     peers = throughput["data"]["peers"]
     assert set(peers) == {"none", "interval", "every"}
     for name, rounds in peers.items():
         assert rounds, name
         for got in rounds:
             assert got["completed"] == got["users"] > 0, (name, got)
+
+
+def test_latencies_are_split_by_whether_a_copy_was_being_made() -> None:
+    from bench.harness import Drive
+
+    drive = Drive(latencies=[0.001, 0.002, 0.010, 0.020], beside_copies=[False, False, True, True])
+    assert drive.percentile_ms(100) == 20.0
+    assert drive.percentile_ms(100, beside_copies=False) == 2.0
+    assert drive.percentile_ms(50, beside_copies=True) == 10.0
+
+
+def test_percentile_is_the_nearest_rank() -> None:
+    from bench.harness import percentile
+
+    assert percentile([], 99) == 0.0
+    assert percentile([3.0, 1.0], 50) == 1.0  # half the values at or below it
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.0
+    assert percentile([float(n) for n in range(1, 101)], 99) == 99.0
+    assert percentile([1.0, 2.0], 0) == 1.0
+    assert percentile([1.0, 2.0], 100) == 2.0
