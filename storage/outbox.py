@@ -19,15 +19,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, insert, or_, update
+from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, col, select
 
-from storage.models import DeliveredRequest, OutboxEntry, Submission, utcnow
+from storage.models import DeliveredRequest, OutboxEntry, Submission, table_of, utcnow
 
 PENDING = "pending"
 DONE = "done"
+
+# Built once (SQLAlchemy caches its compiled form); an ORM flush took ~0.25 ms on the send turn.
+_ENQUEUE = insert(table_of(OutboxEntry))
 
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
@@ -42,14 +46,16 @@ def backoff(attempts: int) -> timedelta:
 
 def enqueue_delivery(session: Session, *, submission_id: int, unit_id: str,
                      target_group: str | None = None, district: str | None = None,
-                     now: datetime | None = None) -> OutboxEntry:
-    """Queue a submission for its unit, in the caller's transaction (the one writing it)."""
+                     now: datetime | None = None) -> int:
+    """Queue a submission for its unit, in the caller's transaction (the one writing it); the
+    new entry's id."""
     now = now or utcnow()
-    entry = OutboxEntry(submission_id=submission_id, unit_id=unit_id, target_group=target_group,
-                        district=district, next_attempt_at=now, created_at=now)
-    session.add(entry)
-    session.flush()
-    return entry
+    result = cast(CursorResult[Any], session.connection().execute(_ENQUEUE, {
+        "submission_id": submission_id, "unit_id": unit_id, "target_group": target_group,
+        "district": district, "status": PENDING, "attempts": 0, "next_attempt_at": now,
+        "claimed_until": None, "last_error": None, "created_at": now}))
+    assert result.inserted_primary_key is not None
+    return int(result.inserted_primary_key[0])
 
 
 def _due(now: datetime) -> Any:

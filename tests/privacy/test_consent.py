@@ -142,9 +142,9 @@ def test_a_delivery_not_yet_made_is_cancelled(engine: Engine, clock: Clock) -> N
     with unit_of_work(engine) as session:
         submission = session.exec(select(Submission)).one()
         assert submission.id is not None
-        waiting = outbox.enqueue_delivery(session, submission_id=submission.id,
-                                          unit_id="bergen-forvaltning-barn-og-unge", now=clock())
-        waiting_id = waiting.id
+        waiting_id = outbox.enqueue_delivery(session, submission_id=submission.id,
+                                             unit_id="bergen-forvaltning-barn-og-unge",
+                                             now=clock())
         row = conversation(engine, "withdraw-4")
         assert row.id is not None
         withdraw_consent(session, conversation_id=row.id, channel="terminal", now=clock())
