@@ -45,6 +45,7 @@ class RequestRow:
     status: str
     deadline: date
     days_left: int
+    opened: bool  # by anyone at the unit; the list marks the rest
 
     @property
     def overdue(self) -> bool:
@@ -116,6 +117,7 @@ def _row(delivered: DeliveredRequest, status: RequestStatus, today: date) -> Req
         asks_for_key=c.REQUEST_LABELS[request] if request else None,
         status=status.value, deadline=delivered.answer_deadline,
         days_left=(delivered.answer_deadline - today).days,
+        opened=delivered.opened_at is not None,
     )
 
 

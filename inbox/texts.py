@@ -2,18 +2,36 @@
 
 Templates hold no words: they call `t(key, ...)`, which looks the key up in the catalogs in the
 staff member's written standard. Labels of the citizen's dialog (what is asked for, relations,
-services, question titles) are reused from `dialogs.messages`.
+services, question titles) are reused from `dialogs.messages`. A sentence with a count is
+declared with `plural(key, singular, plural)` and shown with `t.counted(key, count)`, which picks
+the catalog's form for that count (gettext's npgettext).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from babel.dates import format_date, format_datetime
 
-from dialogs.messages import MESSAGES, catalog, text
+from dialogs.messages import MESSAGES, Message, catalog, text
 from dialogs.review import NORWAY
-from locales import translate
+from locales import translate, translate_plural
+
+
+@dataclass(frozen=True, slots=True)
+class PluralMessage(Message):
+    """A message with a count: `source` is the English singular (the msgid), `plural` the
+    English plural (msgid_plural); the catalogs hold one form per plural form of the language."""
+
+    plural: str
+
+
+def plural(key: str, one: str, other: str) -> PluralMessage:
+    """Declared like `text`, with the English for one and for any other count; `pybabel
+    extract` finds it through the `plural:1c,2,3` keyword."""
+    return PluralMessage(key, one, other)
+
 
 INBOX_MESSAGES = catalog(
     text('inbox.title', 'Din plan – requests to the coordinating unit'),
@@ -67,6 +85,11 @@ INBOX_MESSAGES = catalog(
     text('inbox.list.filter_submit', 'Show'),
     text('inbox.list.empty', 'There are no requests here.'),
     text('inbox.list.sorted', 'Sorted by answer deadline, the most urgent first.'),
+    # NOTE: A request no one at the unit has opened yet. Shown beside its reference in the list.
+    text('inbox.list.unopened', 'Unopened'),
+    # NOTE: Above the list: how many of the requests shown no one at the unit has opened yet.
+    plural('inbox.list.unopened_count', '{count} request is not opened yet.',
+           '{count} requests are not opened yet.'),
     text('inbox.column.reference', 'Reference'),
     text('inbox.column.received', 'Received'),
     text('inbox.column.target_group', 'For whom'),
@@ -142,6 +165,15 @@ class Texts:
     def __call__(self, key: str, **params: object) -> str:
         template = translate(self.language, key, MESSAGES[key].source)
         return template.format_map({name: str(value) for name, value in params.items()})
+
+    def counted(self, key: str, count: int, **params: object) -> str:
+        """A message declared with `plural`, in the form for `count`, which fills `{count}`."""
+        message = MESSAGES[key]
+        if not isinstance(message, PluralMessage):
+            raise TypeError(f"{key} is not declared with plural(...)")
+        template = translate_plural(self.language, key, message.source, message.plural, count)
+        return template.format_map(
+            {name: str(value) for name, value in {**params, "count": count}.items()})
 
     def long_date(self, value: date | datetime) -> str:
         if isinstance(value, datetime):

@@ -30,3 +30,9 @@ def translations(language: str) -> Translations:
 def translate(language: str, key: str, source: str) -> str:
     """The translation of one message; the key is its gettext context."""
     return str(translations(language).pgettext(key, source))
+
+
+def translate_plural(language: str, key: str, singular: str, plural: str, count: int) -> str:
+    """The translation of a message with a count, in the form the catalog's Plural-Forms picks
+    for that count; the key is its gettext context."""
+    return str(translations(language).npgettext(key, singular, plural, count))

@@ -92,7 +92,7 @@ def test_list_is_sorted_by_deadline_marks_overdue_and_filters_by_status(
     browser = logged_in(make_staff())
     page = browser.get("/requests").text
     assert _rows(page) == [format_reference(r) for r in (second, third, first)]
-    assert page.count('class="status-new overdue"') == 1
+    assert page.count('class="status-new overdue') == 1  # (and unopened, as all three are)
     assert "Forseinka. Dagar over fristen: 3" in page
     assert "Dagar att: 2" in page
     assert "Dagar att: 20" in page
