@@ -25,8 +25,6 @@ from dialogs.events import Event, Expect
 from dialogs.prompts import prompt_for
 from dialogs.render import RenderedOption, render
 from dialogs.steps import Step
-from storage.conversations import load_conversation
-from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +89,9 @@ class Arrival:
     screen: Screen
     decision: Decision | None
     turn: Turn | None
+    # The conversation as the turn left it (and committed it): a sent draft's copy is made from
+    # it, with no second read of what the turn has just written.
+    conversation: Conversation | None = None
 
 
 class TelegramConversations:
@@ -123,7 +124,7 @@ class TelegramConversations:
                 turn = scope.open(language)
             else:
                 turn = scope.handle(decision, language)
-            return Arrival(screen, decision, turn)
+            return Arrival(screen, decision, turn, scope.conversation)
 
         try:
             arrival = self.runner.within(CHANNEL, chat_id, work, update=key)
@@ -133,7 +134,6 @@ class TelegramConversations:
             return Arrival(BLANK_SCREEN, None, self.runner.failed(language))
         return None if isinstance(arrival, AlreadyHandled) else arrival
 
-    def copy_of_sent_draft(self, chat_id: str) -> DraftCopy | None:
-        with unit_of_work(self.engine) as session:
-            conv = load_conversation(session, channel=CHANNEL, chat_id=chat_id)
+    def copy_of_sent_draft(self, conv: Conversation) -> DraftCopy | None:
+        """The PDF copy of the draft the turn that left `conv` sent (made in the PDF worker)."""
         return draft_copy(conv)

@@ -34,7 +34,7 @@ from bot.telegram.conversation import (
     language_from_code,
 )
 from bot.telegram.keyboards import ButtonPress
-from dialogs.draft import Language
+from dialogs.draft import Conversation, Language
 from dialogs.events import ChoiceEvent, Effect, Event, TextEvent, UnsupportedEvent
 from dialogs.render import DEFAULT_LANGUAGE
 from dialogs.steps import Step
@@ -129,7 +129,7 @@ class ChatHandlers:
         if turn.step is screen.step and await replies.replace(query, turn):
             return
         await replies.settle(query, turn.language or language)
-        await self.show(update, context, screen, turn)
+        await self.show(update, context, screen, turn, arrival.conversation)
 
     async def on_edited_message(self, update: Update, context: Context) -> None:
         """Say that an edit does not change an answer, and how to change one."""
@@ -188,9 +188,12 @@ class ChatHandlers:
             return Action.OPEN if screen.is_new and typed else event
         arrival = await self.receive(update, context, decide)
         if arrival is not None and arrival.turn is not None:
-            await self.show(update, context, arrival.screen, arrival.turn)
+            await self.show(update, context, arrival.screen, arrival.turn, arrival.conversation)
 
-    async def show(self, update: Update, context: Context, screen: Screen, turn: Turn) -> None:
+    async def show(self, update: Update, context: Context, screen: Screen, turn: Turn,
+                   conversation: Conversation | None = None) -> None:
+        """The turn's replies; after the turn that sent the draft (`conversation` as it left
+        it), the PDF copy follows."""
         chat = update.effective_chat
         assert chat is not None
         if Effect.EXPORT_MY_DATA in turn.effects:
@@ -198,13 +201,14 @@ class ChatHandlers:
             return
         await replies.show(context.bot, chat.id, turn,
                            phone_keyboard_shown=screen.asks_for_phone)
-        if screen.step is Step.REVIEW and turn.step is Step.SENT:
-            self.send_copy_later(update, context, chat.id)
+        if screen.step is Step.REVIEW and turn.step is Step.SENT and conversation is not None:
+            self.send_copy_later(update, context, chat.id, conversation)
 
-    def send_copy_later(self, update: Update, context: Context, chat_id: int) -> None:
+    def send_copy_later(self, update: Update, context: Context, chat_id: int,
+                        conversation: Conversation) -> None:
         """The receipt is shown; the PDF copy (made in the PDF worker) follows without holding the
         chat's lock. The turn was committed, so a second sending cannot happen meanwhile."""
-        coroutine = self.send_copy(context, chat_id)
+        coroutine = self.send_copy(context, chat_id, conversation)
         application = context.application
         # A running application awaits its tasks when it stops; one merely initialized (tests,
         # the bench) does not, and warns: there the set below is what holds the task.
@@ -213,11 +217,11 @@ class ChatHandlers:
         self.copies.add(task)
         task.add_done_callback(self.copies.discard)
 
-    async def send_copy(self, context: Context, chat_id: int) -> None:
+    async def send_copy(self, context: Context, chat_id: int, conversation: Conversation) -> None:
         """Make and send the copy; a failure is logged by its type only, never its content."""
         try:
             copy = await asyncio.get_running_loop().run_in_executor(
-                self._copy_maker, self.conversations.copy_of_sent_draft, str(chat_id))
+                self._copy_maker, self.conversations.copy_of_sent_draft, conversation)
             if copy is not None:
                 await replies.send_copy(context.bot, chat_id, copy)
         except Forbidden as error:

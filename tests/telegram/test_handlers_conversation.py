@@ -17,8 +17,9 @@ from telegram import Update
 from bot.telegram.conversation import TelegramConversations
 from bot.telegram.documents import DraftCopy
 from bot.telegram.keyboards import MAX_CALLBACK_DATA, ButtonPress
-from dialogs.draft import Language
+from dialogs.draft import Conversation, Language
 from dialogs.inputs import normalize_phone
+from dialogs.review import format_reference
 from dialogs.steps import Step
 from storage.db import unit_of_work
 from storage.exports.pdf import printable
@@ -116,10 +117,11 @@ async def test_whole_conversation_ends_with_receipt_and_own_copy(
     assert conv.submission.reference[:4] in said
     [document] = [c for c in calls if c.endpoint == "sendDocument"]
     name, content, mime = document.files["document"]
-    assert name.startswith("dinplan-")
-    assert name.endswith(".pdf")
+    # Made from the conversation the turn committed, not read back: the stored reference.
+    assert name == f"dinplan-{format_reference(conv.submission.reference)}.pdf"
     assert mime == "application/pdf"
     copy = flat(pdf_text(content))
+    assert format_reference(conv.submission.reference).replace(" ", "") in copy
     # A file shows text as it is: what the person wrote, unescaped, in their language.
     # (the emoji the PDF font cannot draw shows as "�", the rest as written).
     assert printable(SAMI_AND_MARKUP).replace(" ", "") in copy
@@ -139,10 +141,10 @@ async def test_the_copy_is_made_outside_the_chats_turn(
     release = threading.Event()
     make_copy = TelegramConversations.copy_of_sent_draft
 
-    def slow_copy(self: TelegramConversations, chat_id: str) -> DraftCopy | None:
+    def slow_copy(self: TelegramConversations, conv: Conversation) -> DraftCopy | None:
         making.set()
         assert release.wait(10)
-        return make_copy(self, chat_id)
+        return make_copy(self, conv)
     monkeypatch.setattr(TelegramConversations, "copy_of_sent_draft", slow_copy)
     app = kari.app
     offline.take()
@@ -170,7 +172,7 @@ async def test_a_copy_that_fails_is_logged_by_its_type_only(
     kari = person(language_code="nb")
     await to_review(kari, "nb", first_answer=SAMI_AND_MARKUP)
 
-    def broken(self: TelegramConversations, chat_id: str) -> DraftCopy | None:
+    def broken(self: TelegramConversations, conv: Conversation) -> DraftCopy | None:
         raise ValueError(SAMI_AND_MARKUP)
     monkeypatch.setattr(TelegramConversations, "copy_of_sent_draft", broken)
     with caplog.at_level(logging.WARNING):
