@@ -101,7 +101,8 @@ def machine() -> list[str]:
     model = next((line.split(":", 1)[1].strip() for line in
                   Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor())
-    dirty = _git("status", "--porcelain")
+    # The previous run's RESULTS.md is rewritten by every run: not a change to the code measured.
+    dirty = _git("status", "--porcelain", "--", ".", ":(exclude)bench/RESULTS.md")
     return [
         f"{os.cpu_count()} CPUs ({model}), {platform.system()} {platform.release()}",
         f"Python {platform.python_version()}, python-telegram-bot {telegram.__version__}, "
