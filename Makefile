@@ -41,7 +41,7 @@ test: $(STAMP) catalogs system-deps
 	$(BIN)/python -m pytest
 
 # Speed and memory against their targets (bench/README.md); writes bench/RESULTS.md. Not part of
-# `make test`. About 20 minutes on 2 cores at the issue's sizes (`python -m bench --quick`: 5);
+# `make test`. About 15 minutes on 2 cores at the issue's sizes (`python -m bench --quick`: 5);
 # needs what `make system-deps` installs (PostgreSQL, Node.js); `python -m bench --help`.
 .PHONY: bench
 bench: $(STAMP) catalogs
