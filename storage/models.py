@@ -209,9 +209,9 @@ class DeliveredRequest(SQLModel, table=True):
     answer_deadline: date
     # The unit's copy (storage/exports, JSON): only the answers the person chose to share.
     document: str = Field(sa_column=Column(EncryptedText, nullable=False))
-    status: str = Field(default="new", max_length=16)  # new, opened, acknowledged
+    # When staff first opened it (the list marks the unopened). Its status is not here: it is
+    # the newest of its RequestStatusChange rows (storage/staff.py), "new" while it has none.
     opened_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    acknowledged_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class PrivacyEvent(SQLModel, table=True):

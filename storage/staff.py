@@ -557,11 +557,9 @@ def request_status(session: Session, *, delivered_request_id: int) -> RequestSta
 
 
 def mark_opened(session: Session, *, request: DeliveredRequest, now: datetime) -> None:
-    """The first time staff open a request (the delivery side's `opened` state)."""
+    """Record the first time staff open a request (the inbox list marks the unopened)."""
     if request.opened_at is None:
         request.opened_at = now
-        if request.status == "new":
-            request.status = "opened"
         session.add(request)
 
 
@@ -581,10 +579,6 @@ def change_request_status(session: Session, *, staff: StaffAccount, request: Del
         status=status.value, previous_status=previous.value, staff_id=staff.id,
         staff_name=staff.name, at=now))
     mark_opened(session, request=request, now=now)
-    if request.acknowledged_at is None:
-        request.acknowledged_at = now
-        request.status = "acknowledged"
-        session.add(request)
     return True
 
 
