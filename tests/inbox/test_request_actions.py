@@ -6,8 +6,10 @@ an action reads."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
+import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Text, event
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
@@ -32,6 +34,22 @@ from .conftest import (
 )
 
 
+class OnItsPage(NamedTuple):
+    """A request sent, and a staff member of its unit logged in with its page open."""
+
+    reference: str
+    browser: TestClient
+    token: str  # the page's CSRF token, for the actions' forms
+
+
+@pytest.fixture
+def on_its_page(make_staff: MakeStaff, logged_in: LoggedIn,
+                send_request: SendRequest) -> OnItsPage:
+    reference = send_request()
+    browser = logged_in(make_staff())
+    return OnItsPage(reference, browser, csrf_of(browser.get(f"/requests/{reference}").text))
+
+
 def _statuses(engine: Engine) -> list[tuple[str, str]]:
     with unit_of_work(engine) as session:
         return [(c.previous_status, c.status) for c in session.exec(
@@ -39,11 +57,8 @@ def _statuses(engine: Engine) -> list[tuple[str, str]]:
 
 
 def test_acknowledging_is_only_for_a_new_request_but_the_status_form_may_go_back(
-        engine: Engine, make_staff: MakeStaff, logged_in: LoggedIn,
-        send_request: SendRequest) -> None:
-    reference = send_request()
-    browser = logged_in(make_staff())
-    token = csrf_of(browser.get(f"/requests/{reference}").text)
+        engine: Engine, on_its_page: OnItsPage) -> None:
+    reference, browser, token = on_its_page
     browser.post(f"/requests/{reference}/status",
                  data={"csrf_token": token, "status": "in_progress"})
     # In progress already: acknowledging changes nothing and says nothing, but is audited.
@@ -60,11 +75,8 @@ def test_acknowledging_is_only_for_a_new_request_but_the_status_form_may_go_back
 
 
 def test_a_status_the_inbox_does_not_know_is_not_audited(
-        engine: Engine, make_staff: MakeStaff, logged_in: LoggedIn,
-        send_request: SendRequest) -> None:
-    reference = send_request()
-    browser = logged_in(make_staff())
-    token = csrf_of(browser.get(f"/requests/{reference}").text)
+        engine: Engine, on_its_page: OnItsPage) -> None:
+    reference, browser, token = on_its_page
     before = audit_entries(engine)
     response = browser.post(f"/requests/{reference}/status",
                             data={"csrf_token": token, "status": "nonsense"})
@@ -128,11 +140,8 @@ def _stored_documents(engine: Engine) -> set[str]:
 
 
 def test_actions_neither_read_nor_decrypt_the_document(
-        engine: Engine, make_staff: MakeStaff, logged_in: LoggedIn, send_request: SendRequest,
-        decryptions: Decryptions) -> None:
-    reference = send_request()
-    browser = logged_in(make_staff())
-    token = csrf_of(browser.get(f"/requests/{reference}").text)
+        engine: Engine, on_its_page: OnItsPage, decryptions: Decryptions) -> None:
+    reference, browser, token = on_its_page
     documents = _stored_documents(engine)
     decryptions.clear()
     for path, data in ACTIONS:
@@ -144,11 +153,8 @@ def test_actions_neither_read_nor_decrypt_the_document(
 
 
 def test_a_status_action_reads_the_status_once(
-        engine: Engine, make_staff: MakeStaff, logged_in: LoggedIn,
-        send_request: SendRequest) -> None:
-    reference = send_request()
-    browser = logged_in(make_staff())
-    token = csrf_of(browser.get(f"/requests/{reference}").text)
+        engine: Engine, on_its_page: OnItsPage) -> None:
+    reference, browser, token = on_its_page
     reads: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
