@@ -12,13 +12,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, Job
 
 from bot.delivery import DeliveryWorker, delivery_job, schedule_delivery
 from bot.notifier import Notifier, notify_job, schedule_notifier
 from bot.retention import RetentionWorker, retention_job, schedule_retention
-from bot.telegram.jobs import JobCallback
+from bot.telegram.jobs import JobCallback, sender_from_settings
 from storage.settings import Settings
 from tests.conftest import ROOT
 
@@ -125,3 +126,11 @@ async def test_repeat_in_thread_runs_the_blocking_work_off_the_event_loop() -> N
         await app.job_queue.stop()
     assert ran_on
     assert ran_on[0] != threading.get_ident()
+
+
+@pytest.mark.parametrize("token", [None, "", "   "], ids=["unset", "empty", "blank"])
+async def test_without_a_token_a_worker_runs_with_no_sender(token: str | None) -> None:
+    # As `dinplan run` reads it: a blank DINPLAN_TELEGRAM_TOKEN= is no token, not a bad one.
+    settings = Settings(telegram_token=None if token is None else SecretStr(token))
+    async with sender_from_settings(settings) as send:
+        assert send is None
