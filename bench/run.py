@@ -1,6 +1,6 @@
 """Run the benchmarks, print the table, write bench/RESULTS.md (and raw numbers as JSON).
 
-    python -m bench                 # everything, the issue's sizes (`make bench`, ~20 min)
+    python -m bench                 # everything, the issue's sizes (`make bench`, ~15 min)
     python -m bench --quick         # smaller sizes (~5 min): 400 people, peer (c) 300, memory
                                     # 3,000 projected to 10,000
     python -m bench --users 500     # fewer people in the throughput run
@@ -36,7 +36,7 @@ FINDINGS = ROOT / "bench" / "findings.md"
 @dataclass
 class Sizes:
     """Default sizes: the issue's, where it names them (2,000 people through the whole
-    conversation for us and every peer, memory at 10,000 conversations); about 20 minutes on 2
+    conversation for us and every peer, memory at 10,000 conversations); about 15 minutes on 2
     shared cores, most of it peer (c), whose every update rewrites the pickle of all 2,000.
     RESULTS.md says which sizes a run used."""
 

@@ -55,7 +55,7 @@ def _in_background(parent: int) -> None:
 def _yield_to_the_bot() -> None:
     try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):  # not Linux, or not allowed: the lowest nice value then
+    except (AttributeError, OSError):  # not Linux, or not allowed: the lowest priority, nice 19
         os.nice(19)
 
 

@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy.engine import Engine
-
 from bot.runner import AlreadyHandled, DialogRunner, Turn, TurnScope, UpdateKey
 from bot.telegram.channel import CHANNEL
 from bot.telegram.documents import DraftCopy, draft_copy
@@ -97,10 +95,6 @@ class Arrival:
 class TelegramConversations:
     def __init__(self, runner: DialogRunner) -> None:
         self.runner = runner
-
-    @property
-    def engine(self) -> Engine:
-        return self.runner.engine
 
     def receive(self, *, bot_id: int, update_id: int, chat_id: str | None, decide: Decide,
                 language: Language | None) -> Arrival | None:

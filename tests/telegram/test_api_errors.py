@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from telegram.error import BadRequest, NetworkError, TimedOut
 
-from bot.telegram.retrying import PatientRateLimiter, safe_to_retry
+from bot.telegram.errors import safe_to_retry
+from bot.telegram.retrying import PatientRateLimiter
 from dialogs.steps import Step
 from tests.telegram.lines import label, say
 from tests.telegram.offline import OfflineRequest, Person, api_error

@@ -117,7 +117,7 @@ async def test_whole_conversation_ends_with_receipt_and_own_copy(
     assert conv.submission.reference[:4] in said
     [document] = [c for c in calls if c.endpoint == "sendDocument"]
     name, content, mime = document.files["document"]
-    # Made from the conversation the turn committed, not read back: the stored reference.
+    # The copy names the reference the turn stored.
     assert name == f"dinplan-{format_reference(conv.submission.reference)}.pdf"
     assert mime == "application/pdf"
     copy = flat(pdf_text(content))
