@@ -7,6 +7,7 @@ import ast
 import importlib
 import os
 import pkgutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import storage
+from storage.db import make_engine
 from storage.migrate import MIGRATIONS, alembic_config, downgrade, upgrade
 from storage.models import UTCDateTime
 
@@ -228,3 +230,18 @@ def test_all_tables_names_every_module_that_defines_one() -> None:
         "print(*(t.name for t in SQLModel.metadata.sorted_tables))")
     assert listed == walked
     assert {"conversation", "staff_account", "processed_update"} <= set(listed)
+
+
+def test_a_new_database_on_an_old_sqlite_is_left_untouched(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 0006 drops a column in place; SQLite's DDL is not transactional, so the check comes first.
+    url = f"sqlite:///{tmp_path}/old.sqlite3"
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
+    with pytest.raises(RuntimeError, match=r"needs SQLite 3\.35 or later"):
+        upgrade(url)
+    monkeypatch.undo()
+    engine = make_engine(url)
+    try:
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()

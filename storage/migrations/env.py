@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any, Literal
 
 from alembic import context
@@ -44,7 +45,19 @@ def run_migrations_online() -> None:
         _run(connection)
 
 
+def _sqlite_is_new_enough(connection: Connection) -> None:
+    """Stop before any change, with what to do, on a SQLite too old for the migrations: 0006 and
+    0008 drop columns in place, which SQLite does since 3.35 (its DDL is not transactional, so
+    a failure halfway would leave the schema half changed)."""
+    if connection.dialect.name == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
+        raise RuntimeError(
+            f"Migrating this database needs SQLite 3.35 or later to drop columns; this Python has "
+            f"{sqlite3.sqlite_version}. Use a Python built with a newer SQLite (Debian 12 has "
+            f"3.40), or PostgreSQL.")
+
+
 def _run(connection: Connection) -> None:
+    _sqlite_is_new_enough(connection)
     # Batch mode lets SQLite alter tables the way PostgreSQL can.
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=True, compare_type=True, render_item=render_item)
