@@ -12,10 +12,10 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
-from sqlalchemy.engine import CursorResult, RowMapping
+from sqlalchemy.engine import RowMapping
 from sqlmodel import Session
 
 from dialogs.draft import (
@@ -32,6 +32,7 @@ from dialogs.draft import (
 )
 from dialogs.events import Effect
 from dialogs.steps import Step
+from storage.db import insert_returning_id
 from storage.models import (
     StoredAnswer,
     StoredConversation,
@@ -226,9 +227,7 @@ def _discard_draft(session: Session, draft_id: int) -> None:
 
 def _insert(session: Session, table: Table, **values: Any) -> int:
     """Insert one row; its new id."""
-    result = cast(CursorResult[Any], session.connection().execute(_INSERT[table], values))
-    assert result.inserted_primary_key is not None
-    return int(result.inserted_primary_key[0])
+    return insert_returning_id(session, _INSERT[table], values)
 
 
 def _update(session: Session, table: Table, row_id: int, **values: Any) -> None:

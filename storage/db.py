@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import Executable, event
+from sqlalchemy.engine import CursorResult, Engine, make_url
 from sqlmodel import Session, create_engine
 
 from storage.settings import get_settings
@@ -102,3 +102,10 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def insert_returning_id(session: Session, statement: Executable, values: dict[str, Any]) -> int:
+    """Run a Core INSERT of one row in the session's transaction; the new row's id."""
+    result = cast(CursorResult[Any], session.connection().execute(statement, values))
+    assert result.inserted_primary_key is not None
+    return int(result.inserted_primary_key[0])

@@ -19,12 +19,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import func, insert, or_, update
-from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, col, select
 
+from storage.db import insert_returning_id
 from storage.models import DeliveredRequest, OutboxEntry, Submission, table_of, utcnow
 
 PENDING = "pending"
@@ -50,12 +50,10 @@ def enqueue_delivery(session: Session, *, submission_id: int, unit_id: str,
     """Queue a submission for its unit, in the caller's transaction (the one writing it); the
     new entry's id."""
     now = now or utcnow()
-    result = cast(CursorResult[Any], session.connection().execute(_ENQUEUE, {
+    return insert_returning_id(session, _ENQUEUE, {
         "submission_id": submission_id, "unit_id": unit_id, "target_group": target_group,
         "district": district, "status": PENDING, "attempts": 0, "next_attempt_at": now,
-        "claimed_until": None, "last_error": None, "created_at": now}))
-    assert result.inserted_primary_key is not None
-    return int(result.inserted_primary_key[0])
+        "claimed_until": None, "last_error": None, "created_at": now})
 
 
 def _due(now: datetime) -> Any:
