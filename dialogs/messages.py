@@ -20,6 +20,20 @@ def text(key: str, source: str) -> Message:
     return Message(key, source)
 
 
+@dataclass(frozen=True, slots=True)
+class PluralMessage(Message):
+    """A message with a count: `source` is the English singular (the msgid), `plural` the
+    English plural (msgid_plural); the catalogs hold one form per plural form of the language."""
+
+    plural: str
+
+
+def plural(key: str, one: str, other: str) -> PluralMessage:
+    """Declared like `text`, with the English for one and for any other count; `pybabel
+    extract` finds it through the `plural:1c,2,3` keyword."""
+    return PluralMessage(key, one, other)
+
+
 # Every message of every module, by key; other packages add theirs with `catalog(...)`.
 MESSAGES: dict[str, Message] = {}
 

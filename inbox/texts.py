@@ -9,29 +9,13 @@ the catalog's form for that count (gettext's npgettext).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from babel.dates import format_date, format_datetime
 
-from dialogs.messages import MESSAGES, Message, catalog, text
+from dialogs.messages import MESSAGES, PluralMessage, catalog, plural, text
 from dialogs.review import NORWAY
 from locales import translate, translate_plural
-
-
-@dataclass(frozen=True, slots=True)
-class PluralMessage(Message):
-    """A message with a count: `source` is the English singular (the msgid), `plural` the
-    English plural (msgid_plural); the catalogs hold one form per plural form of the language."""
-
-    plural: str
-
-
-def plural(key: str, one: str, other: str) -> PluralMessage:
-    """Declared like `text`, with the English for one and for any other count; `pybabel
-    extract` finds it through the `plural:1c,2,3` keyword."""
-    return PluralMessage(key, one, other)
-
 
 INBOX_MESSAGES = catalog(
     text('inbox.title', 'Din plan – requests to the coordinating unit'),
@@ -156,6 +140,10 @@ INBOX_MESSAGES = catalog(
 )
 
 
+def _filled(template: str, params: dict[str, object]) -> str:
+    return template.format_map({name: str(value) for name, value in params.items()})
+
+
 class Texts:
     """The inbox's texts in one written standard, for templates and responses."""
 
@@ -163,8 +151,7 @@ class Texts:
         self.language = language if language in ("nb", "nn") else "nb"
 
     def __call__(self, key: str, **params: object) -> str:
-        template = translate(self.language, key, MESSAGES[key].source)
-        return template.format_map({name: str(value) for name, value in params.items()})
+        return _filled(translate(self.language, key, MESSAGES[key].source), params)
 
     def counted(self, key: str, count: int, **params: object) -> str:
         """A message declared with `plural`, in the form for `count`, which fills `{count}`."""
@@ -172,8 +159,7 @@ class Texts:
         if not isinstance(message, PluralMessage):
             raise TypeError(f"{key} is not declared with plural(...)")
         template = translate_plural(self.language, key, message.source, message.plural, count)
-        return template.format_map(
-            {name: str(value) for name, value in {**params, "count": count}.items()})
+        return _filled(template, {**params, "count": count})
 
     def long_date(self, value: date | datetime) -> str:
         if isinstance(value, datetime):
