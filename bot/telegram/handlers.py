@@ -129,7 +129,7 @@ class ChatHandlers:
         if turn.step is screen.step and await replies.replace(query, turn):
             return
         await replies.settle(query, turn.language or language)
-        await self.show(update, context, screen, turn, arrival.conversation)
+        await self.show(update, context, arrival)
 
     async def on_edited_message(self, update: Update, context: Context) -> None:
         """Say that an edit does not change an answer, and how to change one."""
@@ -137,7 +137,7 @@ class ChatHandlers:
         if arrival is None or update.effective_chat is None:
             return
         if arrival.turn is not None:  # the turn failed
-            await self.show(update, context, arrival.screen, arrival.turn)
+            await self.show(update, context, arrival)
             return
         language = arrival.screen.language or app_language(update)
         await context.bot.send_message(
@@ -188,14 +188,15 @@ class ChatHandlers:
             return Action.OPEN if screen.is_new and typed else event
         arrival = await self.receive(update, context, decide)
         if arrival is not None and arrival.turn is not None:
-            await self.show(update, context, arrival.screen, arrival.turn, arrival.conversation)
+            await self.show(update, context, arrival)
 
-    async def show(self, update: Update, context: Context, screen: Screen, turn: Turn,
-                   conversation: Conversation | None = None) -> None:
-        """The turn's replies; after the turn that sent the draft (`conversation` as it left
-        it), the PDF copy follows."""
+    async def show(self, update: Update, context: Context, arrival: Arrival) -> None:
+        """The arrival's turn; after the turn that sent the draft, the PDF copy follows (made
+        from the conversation as that turn left it)."""
         chat = update.effective_chat
+        screen, turn, conversation = arrival.screen, arrival.turn, arrival.conversation
         assert chat is not None
+        assert turn is not None, "an arrival with a turn to show"
         if Effect.EXPORT_MY_DATA in turn.effects:
             await self.show_my_data(context, chat.id, screen, turn)
             return
