@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import MetaData, String, Text, event
+from sqlalchemy import MetaData, String, Text
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -33,7 +33,7 @@ from storage.models import (
     table_of,
 )
 from storage.units import default_router
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, statements_run
 
 CHANNEL = "terminal"
 CHAT = "kari-4242"
@@ -417,17 +417,9 @@ def test_an_edited_answer_is_updated_in_its_row(runner: DialogRunner, engine: En
 def test_a_turn_loads_with_two_statements(runner: DialogRunner, engine: Engine) -> None:
     """Conversation, draft and latest submission in one SELECT, the answers in another."""
     play(runner, script()[:THIRD_ANSWERED])
-    statements: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement.lstrip().split()[0].upper())
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        with Session(engine) as session:
-            conv = load_conversation(session, channel=CHANNEL, chat_id=CHAT)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
+    with statements_run(engine) as run, Session(engine) as session:
+        conv = load_conversation(session, channel=CHANNEL, chat_id=CHAT)
+    statements = [statement.lstrip().split()[0].upper() for statement in run]
     assert statements == ["SELECT", "SELECT"]
     assert len(conv.draft.answers) == 3
 
@@ -436,8 +428,9 @@ def _row_writes(runner: DialogRunner, engine: Engine, steps: Iterable[str]) -> l
     """The INSERTs, UPDATEs and DELETEs of the conversation and draft rows these turns run, in
     order ("UPDATE conversation", "INSERT draft_plan")."""
     writes: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    with statements_run(engine) as run:
+        play(runner, steps)
+    for statement in run:
         words = statement.split()
         verb = words[0].upper()
         table = words[1] if verb == "UPDATE" else words[2] if verb in ("INSERT", "DELETE") \
@@ -445,12 +438,6 @@ def _row_writes(runner: DialogRunner, engine: Engine, steps: Iterable[str]) -> l
         table = table.strip('"')
         if table in ("conversation", "draft_plan"):
             writes.append(f"{verb} {table}")
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        play(runner, steps)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     return writes
 
 

@@ -6,11 +6,11 @@ an action reads."""
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Text, event
+from sqlalchemy import Text
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
@@ -20,6 +20,7 @@ from inbox import requests as inbox_requests
 from storage.db import unit_of_work
 from storage.models import DeliveredRequest, table_of
 from storage.staff import InternalNote, RequestStatus, RequestStatusChange, find_delivered
+from tests.conftest import statements_run
 
 from .conftest import (
     ASANE,
@@ -155,18 +156,11 @@ def test_actions_neither_read_nor_decrypt_the_document(
 def test_a_status_action_reads_the_status_once(
         engine: Engine, on_its_page: OnItsPage) -> None:
     reference, browser, token = on_its_page
-    reads: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") \
-                and "FROM request_status_change" in statement:
-            reads.append(statement)
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements_run(engine) as run:
         for path, data in ACTIONS[:2] + ACTIONS[:1]:  # the last acknowledgement changes nothing
             browser.post(f"/requests/{reference}/{path}", data={"csrf_token": token, **data})
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
+    reads = [statement for statement in run
+             if statement.lstrip().upper().startswith("SELECT")
+             and "FROM request_status_change" in statement]
     assert len(reads) == 3
     assert _statuses(engine) == [("new", "received"), ("received", "closed")]
