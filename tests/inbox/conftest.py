@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import pyotp
 import pytest
@@ -278,3 +279,19 @@ def logged_in(app_client: Callable[[], TestClient], clock: Clock
         return client
 
     return log_in_new
+
+
+class OnItsPage(NamedTuple):
+    """A request sent, and a staff member of its unit logged in with its page open."""
+
+    reference: str
+    browser: TestClient
+    token: str  # the page's CSRF token, for the actions' forms
+
+
+@pytest.fixture
+def on_its_page(make_staff: MakeStaff, logged_in: LoggedIn,
+                send_request: SendRequest) -> OnItsPage:
+    reference = send_request()
+    browser = logged_in(make_staff())
+    return OnItsPage(reference, browser, csrf_of(browser.get(f"/requests/{reference}").text))

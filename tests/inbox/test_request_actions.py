@@ -6,10 +6,6 @@ an action reads."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Text
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
@@ -27,28 +23,11 @@ from .conftest import (
     GULEN,
     Clock,
     Decryptions,
-    LoggedIn,
     MakeStaff,
+    OnItsPage,
     SendRequest,
     audit_entries,
-    csrf_of,
 )
-
-
-class OnItsPage(NamedTuple):
-    """A request sent, and a staff member of its unit logged in with its page open."""
-
-    reference: str
-    browser: TestClient
-    token: str  # the page's CSRF token, for the actions' forms
-
-
-@pytest.fixture
-def on_its_page(make_staff: MakeStaff, logged_in: LoggedIn,
-                send_request: SendRequest) -> OnItsPage:
-    reference = send_request()
-    browser = logged_in(make_staff())
-    return OnItsPage(reference, browser, csrf_of(browser.get(f"/requests/{reference}").text))
 
 
 def _statuses(engine: Engine) -> list[tuple[str, str]]:
@@ -87,13 +66,10 @@ def test_a_status_the_inbox_does_not_know_is_not_audited(
 
 
 def test_actions_read_the_reference_as_people_write_it(
-        engine: Engine, make_staff: MakeStaff, logged_in: LoggedIn,
-        send_request: SendRequest) -> None:
-    reference = send_request()
+        engine: Engine, on_its_page: OnItsPage) -> None:
+    reference, browser, token = on_its_page
     written = format_reference(reference).lower()
     assert written != reference
-    browser = logged_in(make_staff())
-    token = csrf_of(browser.get(f"/requests/{reference}").text)
     for path, data, done in [
         ("acknowledge", {}, "acknowledged"),
         ("status", {"status": "closed"}, "status_changed"),

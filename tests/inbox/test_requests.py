@@ -33,6 +33,7 @@ from .conftest import (
     Decryptions,
     LoggedIn,
     MakeStaff,
+    OnItsPage,
     SendRequest,
     audit_entries,
     csrf_of,
@@ -185,12 +186,9 @@ def test_acknowledging_records_a_status_change_for_the_citizen(
         ("acknowledge", reference, True)] * 2
 
 
-def test_status_changes_and_internal_notes(engine: Engine, make_staff: MakeStaff,
-                                           logged_in: LoggedIn, send_request: SendRequest,
+def test_status_changes_and_internal_notes(engine: Engine, on_its_page: OnItsPage,
                                            clock: Clock) -> None:
-    reference = send_request()
-    browser = logged_in(make_staff())
-    token = csrf_of(browser.get(f"/requests/{reference}").text)
+    reference, browser, token = on_its_page
     response = browser.post(f"/requests/{reference}/status",
                             data={"csrf_token": token, "status": "in_progress"})
     assert response.headers["location"] == f"/requests/{reference}?done=status_changed"

@@ -93,6 +93,7 @@ def test_marking_decrypts_no_document(make_staff: MakeStaff, logged_in: LoggedIn
     decryptions.clear()
     page = browser.get("/requests").text
     assert list(_marked(page).values()).count("Uopna") == 1
+    assert decryptions  # the staff account's session, at least: the spy sees decryption
     assert not [clear for _stored, clear in decryptions if '"answers"' in clear]
 
 
