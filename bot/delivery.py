@@ -32,10 +32,10 @@ from bot.telegram.errors import retry_after
 from bot.telegram.jobs import WorkerJob, schedule_worker, sender_from_settings
 from dialogs.events import Label, ParamValue, Reply
 from dialogs.render import render
-from dialogs.review import format_reference, local_date
+from dialogs.review import answer_deadline, format_reference, local_date
 from storage import outbox
 from storage.db import unit_of_work
-from storage.exports import answer_deadline, document_from_rows, to_json
+from storage.exports import document_from_rows, to_json
 from storage.models import OutboxEntry, Submission, utcnow
 from storage.units import TARGET_GROUP_LABELS, TargetGroup, Unit, UnitsDirectory
 

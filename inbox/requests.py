@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from sqlmodel import Session
 
@@ -32,6 +33,9 @@ STATUSES = tuple(s.value for s in RequestStatus)
 def unit_name(unit_id: str, language: Language) -> str:
     unit = default_directory().unit(unit_id)
     return unit.name(language) if unit is not None else unit_id
+
+
+E = TypeVar("E", bound=Enum)
 
 
 @dataclass(frozen=True)
@@ -90,30 +94,24 @@ def _document(row: DeliveredRequest) -> DraftDocument:
     return from_json(json.loads(row.document))
 
 
-def _target_group_key(value: str | None) -> str:
+def _known(kind: type[E], value: str | None) -> E | None:
+    """The member `value` names; None for none, or for one this release does not know (a row
+    stored by another release)."""
     try:
-        group = TargetGroup(value) if value else TargetGroup.UNSPECIFIED
-    except ValueError:
-        group = TargetGroup.UNSPECIFIED
-    return TARGET_GROUP_LABELS[group]
-
-
-def _request_kind(value: str | None) -> RequestKind | None:
-    """None for a request delivered without one, or with a kind this release does not know."""
-    try:
-        return RequestKind(value) if value else None
+        return kind(value) if value else None
     except ValueError:
         return None
 
 
 def _row(delivered: DeliveredRequest, status: RequestStatus, today: date) -> RequestRow:
     assert delivered.id is not None
-    request = _request_kind(delivered.request)
+    request = _known(RequestKind, delivered.request)
     return RequestRow(
         id=delivered.id, reference=delivered.reference,
         shown_reference=format_reference(delivered.reference),
         received_at=delivered.received_at,
-        target_group_key=_target_group_key(delivered.target_group),
+        target_group_key=TARGET_GROUP_LABELS[
+            _known(TargetGroup, delivered.target_group) or TargetGroup.UNSPECIFIED],
         asks_for_key=c.REQUEST_LABELS[request] if request else None,
         status=status.value, deadline=delivered.answer_deadline,
         days_left=(delivered.answer_deadline - today).days,

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from babel.dates import format_date, format_datetime
 
 from dialogs.messages import MESSAGES, PluralMessage, catalog, plural, text
-from dialogs.review import NORWAY
+from dialogs.review import NORWAY, local_date
 from locales import translate, translate_plural
 
 INBOX_MESSAGES = catalog(
@@ -163,12 +163,12 @@ class Texts:
 
     def long_date(self, value: date | datetime) -> str:
         if isinstance(value, datetime):
-            value = value.astimezone(NORWAY).date()
+            value = local_date(value)
         return format_date(value, format="long", locale=self.language)
 
     def short_date(self, value: date | datetime) -> str:
         if isinstance(value, datetime):
-            value = value.astimezone(NORWAY).date()
+            value = local_date(value)
         return format_date(value, format="short", locale=self.language)
 
     def moment(self, value: datetime) -> str:

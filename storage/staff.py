@@ -506,6 +506,10 @@ class RequestStatusChange(SQLModel, table=True):
     notified_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
+# The unit's copy, for deferring: its (encrypted) column is read only where it is shown.
+_DOCUMENT = cast("QueryableAttribute[str]", DeliveredRequest.document)
+
+
 def find_delivered(session: Session, *, unit_id: str, reference: str,
                    with_document: bool = True) -> DeliveredRequest | None:
     """The unit's own request with this reference; another unit's is None, like a missing one.
@@ -517,9 +521,6 @@ def find_delivered(session: Session, *, unit_id: str, reference: str,
     if not with_document:
         query = query.options(defer(_DOCUMENT, raiseload=True))
     return session.exec(query).first()
-
-
-_DOCUMENT = cast("QueryableAttribute[str]", DeliveredRequest.document)
 
 
 def delivered_for_unit(session: Session, *, unit_id: str) -> list[DeliveredRequest]:
