@@ -19,9 +19,7 @@ from typing import Any
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-BOT = {"id": 123456, "is_bot": True, "first_name": "Din plan", "username": "DinPlanBot",
-       "can_join_groups": True, "can_read_all_group_messages": False,
-       "supports_inline_queries": False}
+from bench.offline_config import BOT
 
 
 class LeanOfflineRequest(BaseRequest):

@@ -14,8 +14,11 @@ from __future__ import annotations
 from bot.telegram.config import TelegramConfig
 from bot.telegram.retrying import PatientRateLimiter
 
-# The bot the offline Bot APIs answer getMe with has id 123456, the token's first part.
-TOKEN = "123456:offline-token"
+# The bot the offline Bot APIs answer getMe with: its id is the token's first part.
+BOT = {"id": 123456, "is_bot": True, "first_name": "Din plan", "username": "DinPlanBot",
+       "can_join_groups": True, "can_read_all_group_messages": False,
+       "supports_inline_queries": False}
+TOKEN = f"{BOT['id']}:offline-token"
 OFFLINE = TelegramConfig(token=TOKEN, base_url="http://bot-api.invalid/bot",
                          base_file_url="http://bot-api.invalid/file/bot", webhook=None)
 

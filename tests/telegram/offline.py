@@ -23,12 +23,9 @@ from telegram.request import BaseRequest, RequestData
 
 # Re-exported for the tests that import them from here. OFFLINE is defined once for tests and
 # bench (bench/offline_config.py), copies_sent beside the handlers whose copies it awaits.
+from bench.offline_config import BOT
 from bench.offline_config import OFFLINE as OFFLINE
 from bot.telegram.handlers import copies_sent as copies_sent
-
-BOT = {"id": 123456, "is_bot": True, "first_name": "Din plan", "username": "DinPlanBot",
-       "can_join_groups": True, "can_read_all_group_messages": False,
-       "supports_inline_queries": False}
 
 Scripted = BaseException | tuple[int, dict[str, Any]]
 
