@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,11 +19,12 @@ from telegram.ext import Application, ApplicationBuilder, CallbackContext, Job
 from bot.delivery import DeliveryWorker, delivery_job, schedule_delivery
 from bot.notifier import Notifier, notify_job, schedule_notifier
 from bot.retention import RetentionWorker, retention_job, schedule_retention
-from bot.telegram.jobs import JobCallback, sender_from_settings
+from bot.telegram.jobs import sender_from_settings
 from storage.settings import Settings
 from tests.conftest import ROOT
 
 SECRET = "Ho er sta og glad i folk KANARI-7Q"
+JobCallback = Callable[[CallbackContext[Any, Any, Any, Any]], Coroutine[Any, Any, None]]
 SETTINGS = Settings(delivery_interval_seconds=7, retention_interval_minutes=15)
 
 

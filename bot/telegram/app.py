@@ -113,12 +113,10 @@ def _on_start(engine: Engine, settings: Settings | None, directory: UnitsDirecto
         workers = settings or get_settings()
         schedule_delivery(app, engine, workers, directory)
         schedule_notifier(app, engine, workers, directory)
-        schedule_retention(app, engine, workers)
-
-        if app.job_queue is not None:
-            schedule_checkpoints(app, engine)
-            repeat_in_thread(app, lambda: forget_old_updates(engine), interval=FORGET_EVERY,
-                             first=timedelta(seconds=5), name="forget handled updates")
+        schedule_retention(app, engine, workers)  # these raise without a job queue
+        schedule_checkpoints(app, engine)
+        repeat_in_thread(app, lambda: forget_old_updates(engine), interval=FORGET_EVERY,
+                         first=timedelta(seconds=5), name="forget handled updates")
     return on_start
 
 

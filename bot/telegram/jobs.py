@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 Report = TypeVar("Report")
 Report_co = TypeVar("Report_co", covariant=True)
-JobCallback = Callable[["CallbackContext[Any, Any, Any, Any]"], Coroutine[Any, Any, None]]
 
 
 class Worker(Protocol[Report_co]):
