@@ -20,11 +20,10 @@ from telegram import Update
 from telegram.ext import Application
 
 from bench.offline import LeanOfflineRequest, Person, Say
-from bench.offline_config import OFFLINE, offline_limiter
+from bench.offline_config import OFFLINE, chat_handlers, copies_sent, offline_limiter
 from bot.pdf_process import start_worker
 from bot.runner import DialogRunner
 from bot.telegram.app import build_application, schedule_checkpoints
-from bot.telegram.handlers import chat_handlers, copies_sent
 from dialogs import choices
 from dialogs.choices import REACH_TIME_OPTIONS
 from dialogs.draft import RequestKind, Service

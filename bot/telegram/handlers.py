@@ -258,24 +258,3 @@ class ChatHandlers:
         lead = replies.say(turn.language or app_language(update), "telegram.stale_button.repeat")
         await replies.show(context.bot, chat.id, turn, lead=lead)
 
-
-def chat_handlers(app: Application) -> ChatHandlers | None:
-    """The ChatHandlers whose callbacks `app` runs; None for an application without ours."""
-    for handlers in app.handlers.values():
-        for handler in handlers:
-            # Not every handler has a callback of its own (a ConversationHandler has not).
-            owner = getattr(getattr(handler, "callback", None), "__self__", None)
-            if isinstance(owner, ChatHandlers):
-                return owner
-    return None
-
-
-async def copies_sent(app: Application) -> None:
-    """Wait for the copies of sent drafts that `app`'s handlers are still making and sending.
-
-    An application merely initialized (the handler tests, the bench) does not await the tasks it
-    started when it stops; this does. An application without our handlers has none to wait for.
-    """
-    owner = chat_handlers(app)
-    if owner is not None:
-        await owner.copies_sent()

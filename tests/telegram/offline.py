@@ -21,11 +21,10 @@ from telegram.error import NetworkError, TimedOut
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-# Re-exported for the tests that import them from here. OFFLINE is defined once for tests and
-# bench (bench/offline_config.py), copies_sent beside the handlers whose copies it awaits.
-from bench.offline_config import BOT
+# OFFLINE is re-exported for the tests that import it from here; it is defined once for tests
+# and bench (bench/offline_config.py).
+from bench.offline_config import BOT, copies_sent
 from bench.offline_config import OFFLINE as OFFLINE
-from bot.telegram.handlers import copies_sent as copies_sent
 
 Scripted = BaseException | tuple[int, dict[str, Any]]
 

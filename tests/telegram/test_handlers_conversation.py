@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from telegram import Update
 
+from bench.offline_config import copies_sent
 from bot.telegram.conversation import TelegramConversations
 from bot.telegram.documents import DraftCopy
 from bot.telegram.keyboards import MAX_CALLBACK_DATA, ButtonPress
@@ -26,7 +27,7 @@ from storage.exports.pdf import printable
 from storage.models import Submission
 from tests.fakes import flat, pdf_text
 from tests.telegram.lines import label, say
-from tests.telegram.offline import OfflineRequest, Person, copies_sent, texts
+from tests.telegram.offline import OfflineRequest, Person, texts
 from tests.telegram.walk import (
     QUESTIONS,
     route_in_bergen,
