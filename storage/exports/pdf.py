@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from io import BytesIO
 from typing import Literal
 
@@ -49,20 +49,35 @@ class Block:
 def printable(text: str) -> str:
     """Text the font can draw: invisible format characters (emoji joiners, variation selectors,
     skin tones) and control characters go, anything else the font lacks becomes "�"."""
-    covered = registered_fonts()
-    out = []
-    for char in unicodedata.normalize("NFC", text):
-        if char == "\n":
-            out.append(char)
-        elif unicodedata.category(char) in {"Cf", "Cc", "Cs", "Co", "Cn"} \
-                or 0xFE00 <= ord(char) <= 0xFE0F or 0x1F3FB <= ord(char) <= 0x1F3FF:
-            if unicodedata.category(char) in {"Co", "Cn"}:
-                out.append(REPLACEMENT)
-        elif ord(char) in covered:
-            out.append(char)
-        else:
-            out.append(REPLACEMENT)
-    return "".join(out)
+    return unicodedata.normalize("NFC", text).translate(_drawable())
+
+
+class _DrawnAs(dict[int, str | None]):
+    """`str.translate`'s table for `printable`: each character is judged once per process (a
+    PDF holds a few hundred distinct ones), not again for every time it occurs."""
+
+    def __init__(self, covered: frozenset[int]) -> None:
+        super().__init__()
+        self.covered = covered
+
+    def __missing__(self, code: int) -> str | None:
+        self[code] = drawn = _drawn_as(chr(code), self.covered)
+        return drawn
+
+
+def _drawn_as(char: str, covered: frozenset[int]) -> str | None:
+    """What the PDF shows for `char`: itself, "�", or nothing (None)."""
+    if char == "\n":
+        return char
+    if unicodedata.category(char) in {"Cf", "Cc", "Cs", "Co", "Cn"} \
+            or 0xFE00 <= ord(char) <= 0xFE0F or 0x1F3FB <= ord(char) <= 0x1F3FF:
+        return REPLACEMENT if unicodedata.category(char) in {"Co", "Cn"} else None
+    return char if ord(char) in covered else REPLACEMENT
+
+
+@cache
+def _drawable() -> _DrawnAs:
+    return _DrawnAs(registered_fonts())
 
 
 # What the document says ------------------------------------------------------------------------
