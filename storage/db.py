@@ -57,6 +57,14 @@ def checkpoint_wal(engine: Engine) -> tuple[int, int]:
     return int(in_wal), int(copied)
 
 
+def one_writer_at_a_time(engine: Engine) -> bool:
+    """Whether the database lets one transaction write at a time (SQLite). A process should then
+    queue its own writers: SQLite's busy handler polls with growing sleeps and is not fair, so
+    writers waiting in it add milliseconds, and under steady load one can wait past busy_timeout
+    and fail (bench/findings.md)."""
+    return engine.dialect.name == "sqlite"
+
+
 class DatabaseLocationError(RuntimeError):
     """The SQLite file's folder cannot be made: a clear error for the operator, no traceback."""
 

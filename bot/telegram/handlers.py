@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -38,6 +39,7 @@ from dialogs.draft import Conversation, Language
 from dialogs.events import ChoiceEvent, Effect, Event, TextEvent, UnsupportedEvent
 from dialogs.render import DEFAULT_LANGUAGE
 from dialogs.steps import Step
+from storage.db import one_writer_at_a_time
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,10 @@ class ChatHandlers:
         # so a burst of sent drafts does not take every worker thread the turns need.
         self.copies: set[asyncio.Task[None]] = set()
         self._copy_maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draft-copy")
+        # On SQLite the turns write one at a time anyway: they wait here, in order, not in
+        # SQLite's busy handler. None: the event loop's own threads, for PostgreSQL.
+        self._turns = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="turn")
+                       if one_writer_at_a_time(conversations.runner.engine) else None)
 
     def register(self, app: Application) -> None:
         """The handler table, in the order PTB tries it."""
@@ -172,9 +178,10 @@ class ChatHandlers:
                       private: bool = True) -> Arrival | None:
         chat = update.effective_chat
         chat_id = str(chat.id) if private and chat is not None else None
-        return await asyncio.to_thread(self.conversations.receive, bot_id=context.bot.id,
-                                       update_id=update.update_id, chat_id=chat_id,
-                                       decide=decide, language=app_language(update))
+        turn = partial(self.conversations.receive, bot_id=context.bot.id,
+                       update_id=update.update_id, chat_id=chat_id, decide=decide,
+                       language=app_language(update))
+        return await asyncio.get_running_loop().run_in_executor(self._turns, turn)
 
     async def take_turn(self, update: Update, context: Context,
                         read: Callable[[Screen], Event]) -> None:

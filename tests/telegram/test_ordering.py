@@ -18,6 +18,7 @@ from bot.runner import DialogRunner
 from bot.telegram.app import build_application
 from bot.telegram.ordering import PerChatUpdateProcessor
 from dialogs.steps import QUESTION_STEPS, Step
+from storage.db import one_writer_at_a_time
 from tests.telegram.lines import label, say
 from tests.telegram.offline import OfflineRequest
 from tests.telegram.walk import stored
@@ -86,8 +87,8 @@ class WatchedRunner(DialogRunner):
 
 
 async def test_many_chats_writing_fast_are_each_answered_in_order(
-        sqlite_engine: Engine, offline: OfflineRequest) -> None:
-    runner = WatchedRunner(sqlite_engine)
+        engine: Engine, offline: OfflineRequest) -> None:
+    runner = WatchedRunner(engine)
     app = build_application(OFFLINE, runner, request=offline, rate_limiter=offline_limiter())
     await app.initialize()
     await app.start()  # the update fetcher and the per-chat processor, without polling
@@ -106,10 +107,16 @@ async def test_many_chats_writing_fast_are_each_answered_in_order(
     finally:
         await app.stop()
         await app.shutdown()
-    assert runner.most_at_once > 1, "chats were handled one at a time"
+    if one_writer_at_a_time(engine):
+        # SQLite writes one transaction at a time: the turns queue in the bot, in order, rather
+        # than wait in SQLite's busy handler (unfair; under load one failed with "database is
+        # locked").
+        assert runner.most_at_once == 1, "SQLite's turns ran at once, waiting in SQLite"
+    else:
+        assert runner.most_at_once > 1, "chats were handled one at a time"
     assert not runner.overlap_in_chat, "two updates of one chat were handled at once"
     for chat in chats:
-        conv = stored(sqlite_engine, chat)
+        conv = stored(engine, chat)
         assert conv.step is Step.CHOOSE_SERVICES, chat
         answers = [conv.draft.answers[step].text for step in QUESTION_STEPS]
         assert answers == [f"Svar {n}" for n in range(1, len(QUESTION_STEPS) + 1)], chat
