@@ -122,23 +122,23 @@ class Drive:
 async def drive(app: Application, request: LeanOfflineRequest,
                 script: Sequence[Say], chat_ids: Sequence[int], *,
                 after_each: Callable[[], Awaitable[Any]] | None = None,
-                batch: int | None = None, record: bool = True) -> Drive:
+                batch: int | None = None, record: bool = True, in_flight: int = 1) -> Drive:
     """Everyone through the script, interleaved: step 1 for each person, then step 2...
 
     Interleaving keeps `batch` conversations (default: all) open at once in the database, as
     many people answering at their own pace would. Each update is awaited before the next:
     latency is the service time of one update (building the Update object included, as the
     updater does it; `after_each` too), throughput is updates over the wall time of the whole
-    drive, the harness's own work included. `record=False` keeps no latencies (a memory
-    measurement should not count the harness's list of them).
+    drive, the harness's own work included. With `in_flight` > 1 the people are dealt into that
+    many groups that each go on so, all at once: that many updates of distinct chats are in the
+    application together, as PTB's update processor runs them, and a latency includes the wait
+    behind the others. `record=False` keeps no latencies (a memory measurement should not count
+    the harness's list of them).
     """
     result = Drive()
-    count = 0
     ours = chat_handlers(app)  # None for a peer: it makes no copies in the background
-    batch = batch or len(chat_ids)
-    started = time.perf_counter()
-    for first in range(0, len(chat_ids), batch):
-        people = [Person(app, request, chat_id) for chat_id in chat_ids[first:first + batch]]
+
+    async def walk(people: list[Person]) -> None:
         for step in script:
             for person in people:
                 for _attempt in range(MAX_IN_BETWEEN):
@@ -153,9 +153,15 @@ async def drive(app: Application, request: LeanOfflineRequest,
                     if record:
                         result.latencies.append(time.perf_counter() - begin)
                         result.beside_copies.append(copying)
-                    count += 1
+                    result.updates += 1
                     if done:
                         break
+
+    batch = batch or len(chat_ids)
+    started = time.perf_counter()
+    for first in range(0, len(chat_ids), batch):
+        people = [Person(app, request, chat_id) for chat_id in chat_ids[first:first + batch]]
+        await asyncio.gather(*(walk(people[group::in_flight]) for group in range(in_flight)))
         for person in people:
             request.forget(person.chat_id)
     # The copies of sent drafts go out in background tasks: their work counts in the wall time.
@@ -163,7 +169,6 @@ async def drive(app: Application, request: LeanOfflineRequest,
     await copies_sent(app)
     result.seconds = time.perf_counter() - started
     result.copies_waited = time.perf_counter() - result.copies_waited
-    result.updates = count
     return result
 
 

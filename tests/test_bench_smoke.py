@@ -32,6 +32,11 @@ def test_bench_runner_writes_its_results(tmp_path: Path) -> None:
                     if section["title"].startswith("1. ")]
     [ours] = throughput["data"]["ours"]
     assert 0 <= ours["beside_copies"] < ours["updates"]  # the first updates come before any copy
+    # Ours again with many chats' updates at once: everyone still got to the end.
+    assert "chats' updates in the application at once" in text
+    [together] = throughput["data"]["together"]
+    assert together["completed"] == together["sent"] == together["users"] == 3
+    assert together["updates"] == ours["updates"]
     peers = throughput["data"]["peers"]
     assert set(peers) == {"none", "interval", "every"}
     for name, rounds in peers.items():
