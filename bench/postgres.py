@@ -222,7 +222,7 @@ def _cpu(pids: list[int]) -> float:
 
 
 def webhook_round(*, command: list[str], processes: int, users: int, database_url: str,
-                  emulator: str,
+                  emulator: str, emulator_pid: int,
                   postmaster: int, folder: Path, update_ids: itertools.count,
                   concurrency: int) -> dict[str, Any]:
     import psycopg
@@ -242,7 +242,7 @@ def webhook_round(*, command: list[str], processes: int, users: int, database_ur
         libpq = database_url.replace("postgresql+psycopg://", "postgresql://")
         postgres = _postgres_pids(postmaster)
         cpu_before = {"bots": _cpu([b.pid for b in bots]), "postgres": _cpu(postgres),
-                      "harness": time.process_time()}
+                      "emulator": _cpu([emulator_pid]), "harness": time.process_time()}
         total = users * len(script)
         started = time.perf_counter()
         resent = asyncio.run(_post_all(ports, users, script, concurrency, update_ids))
@@ -264,6 +264,7 @@ def webhook_round(*, command: list[str], processes: int, users: int, database_ur
         postgres = _postgres_pids(postmaster)
         cpu = {"bots": _cpu([b.pid for b in bots]) - cpu_before["bots"],
                "postgres": _cpu(postgres) - cpu_before["postgres"],
+               "emulator": _cpu([emulator_pid]) - cpu_before["emulator"],
                "harness": time.process_time() - cpu_before["harness"]}
     finally:
         for bot in bots:
@@ -302,7 +303,7 @@ def run(*, webhook_users: int, offline_users: int, rounds: int, limited_users: i
     offline: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
     update_ids = itertools.count(1)
     try:
-        with throwaway_cluster() as cluster, running_emulator(folder) as (emulator, _):
+        with throwaway_cluster() as cluster, running_emulator(folder) as (emulator, node):
             assert cluster.process is not None
             databases = Databases(cluster.url)
             try:
@@ -318,7 +319,8 @@ def run(*, webhook_users: int, offline_users: int, rounds: int, limited_users: i
                         webhook[processes].append(webhook_round(
                             command=UNLIMITED_RUN, processes=processes, users=webhook_users,
                             database_url=url,
-                            emulator=emulator, postmaster=cluster.process.pid, folder=folder,
+                            emulator=emulator, emulator_pid=node.pid,
+                            postmaster=cluster.process.pid, folder=folder,
                             update_ids=update_ids, concurrency=concurrency))
                         databases.drop(name)
                     for processes in ((2, 1) if number % 2 == 0 else (1, 2)):
@@ -331,7 +333,8 @@ def run(*, webhook_users: int, offline_users: int, rounds: int, limited_users: i
                     name, url = fresh()
                     limited[processes] = webhook_round(
                         command=DINPLAN_RUN, processes=processes, users=limited_users,
-                        database_url=url, emulator=emulator, postmaster=cluster.process.pid,
+                        database_url=url, emulator=emulator, emulator_pid=node.pid,
+                        postmaster=cluster.process.pid,
                         folder=folder, update_ids=update_ids, concurrency=concurrency)
                     databases.drop(name)
             finally:
@@ -339,6 +342,18 @@ def run(*, webhook_users: int, offline_users: int, rounds: int, limited_users: i
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return section(webhook, offline, limited, rounds, concurrency)
+
+
+def two_process_ceiling(one: dict[str, Any], cores: int) -> float:
+    """What two bot processes could reach at most, against one (`one`, a 1-process round), on
+    `cores` cores: every update costs the CPU it took in `one`, summed over the bot, PostgreSQL,
+    the emulator and the load generator, and two processes never do more than twice one."""
+    per_update = sum(one["cpu"].values()) / one["updates"]
+    return min(2.0, cores / per_update / one["per_second"])
+
+
+def _seconds(value: float | None) -> str:
+    return "?" if value is None else f"{value:.1f}"
 
 
 def section(webhook: dict[int, list[dict[str, Any]]], offline: dict[int, list[dict[str, Any]]],
@@ -355,7 +370,15 @@ def section(webhook: dict[int, list[dict[str, Any]]], offline: dict[int, list[di
         Row("(a) webhook (flood limits off), 2 processes: updates/s",
             f"{ups(webhook[2]):,.0f}"),
         Row("(a) webhook: 2 processes / 1", f"{hook_ratio:.2f}×", "≥ 1.7×", hook_ratio >= 1.7),
-        Row("(b) process_update, 1 process: updates/s", f"{ups(offline[1]):,.0f}"),
+    ]
+    if all("emulator" in r["cpu"] for r in webhook[1]):  # results from before it was measured
+        cores = os.cpu_count() or 1
+        ceiling = median([two_process_ceiling(one, cores) for one in webhook[1]])
+        rows.append(Row(f"(a) the most 2 processes could give on this machine's {cores} cores, "
+                        "from the CPU an update took in the 1-process round (bot, PostgreSQL, "
+                        "emulator, load generator), against 1 process (not judged)",
+                        f"{ceiling:.2f}×"))
+    rows += [        Row("(b) process_update, 1 process: updates/s", f"{ups(offline[1]):,.0f}"),
         Row("(b) process_update, 2 processes: updates/s", f"{ups(offline[2]):,.0f}"),
         Row("(b) process_update: 2 processes / 1", f"{off_ratio:.2f}×", "≥ 1.7×",
             off_ratio >= 1.7),
@@ -369,12 +392,14 @@ def section(webhook: dict[int, list[dict[str, Any]]], offline: dict[int, list[di
         f"are claimed in processed_update. Claimed {one['claimed']:,} / {two['claimed']:,} of "
         f"{one['updates']:,}; conversations at the services question: {one['at_services']:,} "
         f"/ {two['at_services']:,}.",
-        "(a) CPU seconds in the last round, 1 process: bot {:.1f}, PostgreSQL {:.1f}, load "
-        "generator {:.1f} in {:.1f} s wall; 2 processes: bots {:.1f}, PostgreSQL {:.1f}, load "
-        "generator {:.1f} in {:.1f} s wall (2 cores = 2 CPU seconds per second); posts sent "
-        "again on a reopened connection: {} / {}.".format(
-            one["cpu"]["bots"], one["cpu"]["postgres"], one["cpu"]["harness"], one["seconds"],
-            two["cpu"]["bots"], two["cpu"]["postgres"], two["cpu"]["harness"], two["seconds"],
+        "(a) CPU seconds in the last round, 1 process: bot {:.1f}, PostgreSQL {:.1f}, emulator "
+        "{}, load generator {:.1f} in {:.1f} s wall; 2 processes: bots {:.1f}, PostgreSQL "
+        "{:.1f}, emulator {}, load generator {:.1f} in {:.1f} s wall (2 cores = 2 CPU seconds "
+        "per second here); posts sent again on a reopened connection: {} / {}.".format(
+            one["cpu"]["bots"], one["cpu"]["postgres"], _seconds(one["cpu"].get("emulator")),
+            one["cpu"]["harness"], one["seconds"],
+            two["cpu"]["bots"], two["cpu"]["postgres"], _seconds(two["cpu"].get("emulator")),
+            two["cpu"]["harness"], two["seconds"],
             one.get("resent", "?"), two.get("resent", "?")),
         f"(b) {offline[1][-1]['users']:,} people through the whole conversation, in one process "
         "or split over two running at once; throughput over the span of both. Bot CPU seconds: "

@@ -63,3 +63,13 @@ def test_percentile_is_the_nearest_rank() -> None:
     assert percentile([float(n) for n in range(1, 101)], 99) == 99.0
     assert percentile([1.0, 2.0], 0) == 1.0
     assert percentile([1.0, 2.0], 100) == 2.0
+
+
+def test_two_processes_can_gain_no_more_than_the_cores_left_allow() -> None:
+    from bench.postgres import two_process_ceiling
+
+    # One process: 720 updates at 225/s, each taking 6.1 CPU ms in all (4.4 CPU seconds).
+    one = {"updates": 720, "per_second": 225.0,
+           "cpu": {"bots": 3.3, "postgres": 0.3, "emulator": 0.7, "harness": 0.1}}
+    assert round(two_process_ceiling(one, cores=2), 2) == 1.45  # 2 / 0.0061 = 327 updates/s
+    assert two_process_ceiling(one, cores=8) == 2.0  # never more than twice one process
