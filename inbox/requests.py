@@ -131,7 +131,7 @@ def list_for_unit(session: Session, *, unit_id: str, status: str | None,
         if status is not None and current != status:
             continue
         rows.append(_row(delivered, current, today))
-    return sorted(rows, key=lambda r: (r.deadline, r.received_at, r.reference))
+    return rows
 
 
 def open_for_unit(session: Session, *, unit_id: str, reference: str,

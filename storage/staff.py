@@ -524,11 +524,13 @@ def find_delivered(session: Session, *, unit_id: str, reference: str,
 
 
 def delivered_for_unit(session: Session, *, unit_id: str) -> list[DeliveredRequest]:
-    """The unit's requests, without their documents: a list shows none, and reading one from
-    these rows raises rather than decrypting it row by row."""
+    """The unit's requests, the nearest deadline first (then the first received), without their
+    documents: a list shows none, and reading one from these rows raises rather than decrypting
+    it row by row."""
     return list(session.exec(select(DeliveredRequest).where(
         DeliveredRequest.unit_id == unit_id).order_by(col(DeliveredRequest.answer_deadline),
-                                                      col(DeliveredRequest.id))
+                                                      col(DeliveredRequest.received_at),
+                                                      col(DeliveredRequest.reference))
         .options(defer(_DOCUMENT, raiseload=True))))
 
 

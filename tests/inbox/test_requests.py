@@ -108,6 +108,20 @@ def test_list_is_sorted_by_deadline_marks_overdue_and_filters_by_status(
     assert len(_rows(browser.get("/requests?status=nonsense").text)) == 3
 
 
+def test_requests_with_one_deadline_are_listed_first_received_first(
+        engine: Engine, make_staff: MakeStaff, logged_in: LoggedIn,
+        send_request: SendRequest) -> None:
+    first, second = send_request(), send_request()
+    with unit_of_work(engine) as session:
+        rows = {row.reference: row for row in session.exec(select(DeliveredRequest))}
+        rows[second].answer_deadline = rows[first].answer_deadline
+        # The later row was received first (it waited in the outbox, say): it comes first.
+        rows[second].received_at = rows[first].received_at - timedelta(hours=1)
+        session.add(rows[second])
+    page = logged_in(make_staff()).get("/requests").text
+    assert _rows(page) == [format_reference(second), format_reference(first)]
+
+
 def test_a_request_shows_shared_answers_preparer_and_contact(
         engine: Engine, make_staff: MakeStaff, logged_in: LoggedIn,
         send_request: SendRequest) -> None:
