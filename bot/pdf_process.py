@@ -1,6 +1,6 @@
 """PDFs are made in a separate worker process, not in a thread of the bot.
 
-A PDF is some 8 ms of pure Python (ReportLab). Made in a thread, it holds the GIL the
+A PDF is some 4-5 ms of Python (ReportLab). Made in a thread, it holds the GIL the
 turns need: every call a turn makes into SQLite lets the PDF thread run for up to Python's 5 ms
 switch interval, which made the turns beside a PDF 10-40 ms slow (bench/findings.md). One
 worker process, started with the bot (or on the first PDF) with `spawn` (a fork would copy the

@@ -11,8 +11,10 @@ committed (PostgreSQL's READ COMMITTED takes a fresh snapshot per statement, aft
   each other.
 - SQLite: the database's one write lock, taken at once by a write that changes nothing (what
   BEGIN IMMEDIATE would do; pysqlite starts a transaction before it). Every turn of every chat
-  then runs one at a time, which is what SQLite does with writers anyway; `busy_timeout`
-  (storage/db.py) is how long a turn waits for it.
+  then runs one at a time, which is what SQLite does with writers anyway. A bot process queues
+  its turns in one thread (`one_writer_at_a_time`, bot/telegram/handlers.py), so turns never
+  wait for each other in SQLite's busy handler; the other writers (the bot's jobs, the inbox,
+  a command) wait there, up to `busy_timeout` (storage/db.py).
 """
 
 from __future__ import annotations
