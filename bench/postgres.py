@@ -378,7 +378,8 @@ def section(webhook: dict[int, list[dict[str, Any]]], offline: dict[int, list[di
                         "from the CPU an update took in the 1-process round (bot, PostgreSQL, "
                         "emulator, load generator), against 1 process (not judged)",
                         f"{ceiling:.2f}×"))
-    rows += [        Row("(b) process_update, 1 process: updates/s", f"{ups(offline[1]):,.0f}"),
+    rows += [
+        Row("(b) process_update, 1 process: updates/s", f"{ups(offline[1]):,.0f}"),
         Row("(b) process_update, 2 processes: updates/s", f"{ups(offline[2]):,.0f}"),
         Row("(b) process_update: 2 processes / 1", f"{off_ratio:.2f}×", "≥ 1.7×",
             off_ratio >= 1.7),

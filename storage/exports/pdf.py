@@ -54,7 +54,8 @@ def printable(text: str) -> str:
 
 class _DrawnAs(dict[int, str | None]):
     """`str.translate`'s table for `printable`: each character is judged once per process (a
-    PDF holds a few hundred distinct ones), not again for every time it occurs."""
+    PDF holds a few hundred distinct ones), not again for every time it occurs. It holds at
+    most one entry per code point met."""
 
     def __init__(self, covered: frozenset[int]) -> None:
         super().__init__()
