@@ -175,9 +175,9 @@ def test_acknowledging_records_a_status_change_for_the_citizen(
     reference = send_request()
     staff = make_staff()
     browser = logged_in(staff)
-    page = browser.get(f"/requests/{reference}")
+    opened = browser.get(f"/requests/{reference}")
     response = browser.post(f"/requests/{reference}/acknowledge",
-                            data={"csrf_token": csrf_of(page.text)})
+                            data={"csrf_token": csrf_of(opened.text)})
     assert (response.status_code, response.headers["location"]) == (
         303, f"/requests/{reference}?done=acknowledged")
     page = browser.get(response.headers["location"]).text
