@@ -46,10 +46,17 @@ def file_url_for(base_url: str) -> str:
     return f"{stem[:-len('/bot')]}/file/bot" if stem.endswith("/bot") else f"{stem}/file/bot"
 
 
+def token_given(settings: Settings) -> str | None:
+    """DINPLAN_TELEGRAM_TOKEN without surrounding space; None if unset or blank."""
+    token = settings.telegram_token.get_secret_value().strip() if settings.telegram_token \
+        else ""
+    return token or None
+
+
 def telegram_config(settings: Settings, *, webhook: bool) -> TelegramConfig:
-    if settings.telegram_token is None or not settings.telegram_token.get_secret_value().strip():
+    token = token_given(settings)
+    if token is None:
         raise ConfigurationError("DINPLAN_TELEGRAM_TOKEN is not set; get a token from @BotFather")
-    token = settings.telegram_token.get_secret_value().strip()
     if not TOKEN_PATTERN.fullmatch(token):
         # Never echo the token: it is a secret even when it is wrong.
         raise ConfigurationError("DINPLAN_TELEGRAM_TOKEN is not a bot token "

@@ -88,13 +88,12 @@ def repeat_in_thread(application: Application[Any, Any, Any, Any, Any, Any],
 async def sender_from_settings(settings: Settings) -> AsyncIterator[PlainSender | None]:
     """For one run outside the bot: a sender through a Bot of its own while the block runs, or
     None if no bot token is configured (unset or blank, as `dinplan run` reads it)."""
-    token = settings.telegram_token
-    if token is None or not token.get_secret_value().strip():
+    from bot.telegram.config import telegram_config, token_given
+
+    if token_given(settings) is None:
         yield None
         return
     from telegram import Bot
-
-    from bot.telegram.config import telegram_config
 
     config = telegram_config(settings, webhook=False)  # the token's and URL's checks, as run's
     bot = Bot(config.token, base_url=config.base_url)
