@@ -89,13 +89,17 @@ class Keyring:
     def is_current(self, token: str) -> bool:
         return token.startswith(f"{PREFIX}:{self.current_id}:")
 
+    def decrypt_or_none(self, token: str) -> str | None:
+        """The plain text, or None if the value is not one of ours or no key of this ring opens
+        it."""
+        try:
+            return self.decrypt(token)
+        except (ValueError, EncryptionKeyError, InvalidTag, UnicodeDecodeError):
+            return None
+
     def can_decrypt(self, token: str) -> bool:
         """True if the value is one of ours and a key of this ring opens it."""
-        try:
-            self.decrypt(token)
-        except (ValueError, EncryptionKeyError, InvalidTag, UnicodeDecodeError):
-            return False
-        return True
+        return self.decrypt_or_none(token) is not None
 
 
 def read_key_file(path: Path) -> list[bytes]:

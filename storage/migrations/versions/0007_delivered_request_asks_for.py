@@ -19,9 +19,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate names sqlmodel types)
 
-from cryptography.exceptions import InvalidTag
-
-from storage.crypto import EncryptionKeyError, Keyring, active_keyring
+from storage.crypto import Keyring, active_keyring
 
 
 # revision identifiers, used by Alembic.
@@ -39,9 +37,10 @@ log = logging.getLogger(f'alembic.{__name__}')
 def _asks_for(ring: Keyring, document: str) -> str | None:
     """What a stored document says is asked for; None if it cannot be read or says nothing
     known (the list then shows no label: the document itself is still there)."""
-    try:  # decrypted once: can_decrypt would decrypt it too
-        data = json.loads(ring.decrypt(document))
-    except (ValueError, EncryptionKeyError, InvalidTag, UnicodeDecodeError):
+    clear = ring.decrypt_or_none(document)
+    try:
+        data = json.loads(clear) if clear is not None else None
+    except ValueError:
         return None
     asks_for = data.get('request') if isinstance(data, dict) else None
     return asks_for if asks_for in REQUEST_KINDS else None
