@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import partial
 from io import BytesIO
 from typing import Literal
 
@@ -49,7 +49,7 @@ class Block:
 def printable(text: str) -> str:
     """Text the font can draw: invisible format characters (emoji joiners, variation selectors,
     skin tones) and control characters go, anything else the font lacks becomes "�"."""
-    return unicodedata.normalize("NFC", text).translate(_drawable())
+    return unicodedata.normalize("NFC", text).translate(_DRAWN_AS)
 
 
 class _DrawnAs(dict[int, str | None]):
@@ -57,28 +57,22 @@ class _DrawnAs(dict[int, str | None]):
     PDF holds a few hundred distinct ones), not again for every time it occurs. It holds at
     most one entry per code point met."""
 
-    def __init__(self, covered: frozenset[int]) -> None:
-        super().__init__()
-        self.covered = covered
-
     def __missing__(self, code: int) -> str | None:
-        self[code] = drawn = _drawn_as(chr(code), self.covered)
+        self[code] = drawn = _drawn_as(chr(code))
         return drawn
 
 
-def _drawn_as(char: str, covered: frozenset[int]) -> str | None:
+def _drawn_as(char: str) -> str | None:
     """What the PDF shows for `char`: itself, "�", or nothing (None)."""
     if char == "\n":
         return char
     if unicodedata.category(char) in {"Cf", "Cc", "Cs", "Co", "Cn"} \
             or 0xFE00 <= ord(char) <= 0xFE0F or 0x1F3FB <= ord(char) <= 0x1F3FF:
         return REPLACEMENT if unicodedata.category(char) in {"Co", "Cn"} else None
-    return char if ord(char) in covered else REPLACEMENT
+    return char if ord(char) in registered_fonts() else REPLACEMENT
 
 
-@cache
-def _drawable() -> _DrawnAs:
-    return _DrawnAs(registered_fonts())
+_DRAWN_AS = _DrawnAs()
 
 
 # What the document says ------------------------------------------------------------------------
