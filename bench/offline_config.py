@@ -33,6 +33,7 @@ def offline_limiter() -> PatientRateLimiter:
     return PatientRateLimiter(backoff=0.01, max_backoff=0.05, overall_max_rate=0,
                               group_max_rate=0)
 
+
 def chat_handlers(app: Application) -> ChatHandlers | None:
     """The ChatHandlers whose callbacks `app` runs; None for an application without ours."""
     for handlers in app.handlers.values():

@@ -352,10 +352,6 @@ def two_process_ceiling(one: dict[str, Any], cores: int) -> float:
     return min(2.0, cores / per_update / one["per_second"])
 
 
-def _seconds(value: float | None) -> str:
-    return "?" if value is None else f"{value:.1f}"
-
-
 def section(webhook: dict[int, list[dict[str, Any]]], offline: dict[int, list[dict[str, Any]]],
             limited: dict[int, dict[str, Any]], rounds: int, concurrency: int) -> Section:
     def ups(results: list[dict[str, Any]]) -> float:
@@ -365,20 +361,16 @@ def section(webhook: dict[int, list[dict[str, Any]]], offline: dict[int, list[di
                          for one, two in zip(webhook[1], webhook[2], strict=True)])
     off_ratio = median([two["per_second"] / one["per_second"]
                         for one, two in zip(offline[1], offline[2], strict=True)])
+    cores = os.cpu_count() or 1
+    ceiling = median([two_process_ceiling(one, cores) for one in webhook[1]])
     rows = [
         Row("(a) webhook (flood limits off), 1 process: updates/s", f"{ups(webhook[1]):,.0f}"),
         Row("(a) webhook (flood limits off), 2 processes: updates/s",
             f"{ups(webhook[2]):,.0f}"),
         Row("(a) webhook: 2 processes / 1", f"{hook_ratio:.2f}×", "≥ 1.7×", hook_ratio >= 1.7),
-    ]
-    if all("emulator" in r["cpu"] for r in webhook[1]):  # results from before it was measured
-        cores = os.cpu_count() or 1
-        ceiling = median([two_process_ceiling(one, cores) for one in webhook[1]])
-        rows.append(Row(f"(a) the most 2 processes could give on this machine's {cores} cores, "
-                        "from the CPU an update took in the 1-process round (bot, PostgreSQL, "
-                        "emulator, load generator), against 1 process (not judged)",
-                        f"{ceiling:.2f}×"))
-    rows += [
+        Row(f"(a) the most 2 processes could give on this machine's {cores} cores, from the "
+            "CPU an update took in the 1-process round (bot, PostgreSQL, emulator, load "
+            "generator), against 1 process (not judged)", f"{ceiling:.2f}×"),
         Row("(b) process_update, 1 process: updates/s", f"{ups(offline[1]):,.0f}"),
         Row("(b) process_update, 2 processes: updates/s", f"{ups(offline[2]):,.0f}"),
         Row("(b) process_update: 2 processes / 1", f"{off_ratio:.2f}×", "≥ 1.7×",
@@ -394,14 +386,14 @@ def section(webhook: dict[int, list[dict[str, Any]]], offline: dict[int, list[di
         f"{one['updates']:,}; conversations at the services question: {one['at_services']:,} "
         f"/ {two['at_services']:,}.",
         "(a) CPU seconds in the last round, 1 process: bot {:.1f}, PostgreSQL {:.1f}, emulator "
-        "{}, load generator {:.1f} in {:.1f} s wall; 2 processes: bots {:.1f}, PostgreSQL "
-        "{:.1f}, emulator {}, load generator {:.1f} in {:.1f} s wall (2 cores = 2 CPU seconds "
-        "per second here); posts sent again on a reopened connection: {} / {}.".format(
-            one["cpu"]["bots"], one["cpu"]["postgres"], _seconds(one["cpu"].get("emulator")),
+        "{:.1f}, load generator {:.1f} in {:.1f} s wall; 2 processes: bots {:.1f}, PostgreSQL "
+        "{:.1f}, emulator {:.1f}, load generator {:.1f} in {:.1f} s wall ({} cores = {} CPU "
+        "seconds per second); posts sent again on a reopened connection: {} / {}.".format(
+            one["cpu"]["bots"], one["cpu"]["postgres"], one["cpu"]["emulator"],
             one["cpu"]["harness"], one["seconds"],
-            two["cpu"]["bots"], two["cpu"]["postgres"], _seconds(two["cpu"].get("emulator")),
-            two["cpu"]["harness"], two["seconds"],
-            one.get("resent", "?"), two.get("resent", "?")),
+            two["cpu"]["bots"], two["cpu"]["postgres"], two["cpu"]["emulator"],
+            two["cpu"]["harness"], two["seconds"], cores, cores,
+            one["resent"], two["resent"]),
         f"(b) {offline[1][-1]['users']:,} people through the whole conversation, in one process "
         "or split over two running at once; throughput over the span of both. Bot CPU seconds: "
         f"{offline[1][-1]['cpu']:.1f} (1) / {offline[2][-1]['cpu']:.1f} (2) for the same work; "

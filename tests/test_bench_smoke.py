@@ -73,3 +73,28 @@ def test_two_processes_can_gain_no_more_than_the_cores_left_allow() -> None:
            "cpu": {"bots": 3.3, "postgres": 0.3, "emulator": 0.7, "harness": 0.1}}
     assert round(two_process_ceiling(one, cores=2), 2) == 1.45  # 2 / 0.0061 = 327 updates/s
     assert two_process_ceiling(one, cores=8) == 2.0  # never more than twice one process
+
+
+def test_the_postgresql_section_reports_ratios_and_the_ceiling_from_its_rounds() -> None:
+    # Section 6 needs PostgreSQL and the emulator, so the smoke run above leaves it out: its
+    # table is checked here from rounds written by hand.
+    from bench.postgres import section
+
+    def webhook_round(processes: int, per_second: float) -> dict[str, object]:
+        return {"processes": processes, "updates": 720, "claimed": 720, "users": 60,
+                "at_services": 60, "seconds": 720 / per_second, "per_second": per_second,
+                "resent": 0,
+                "cpu": {"bots": 3.3, "postgres": 0.3, "emulator": 0.7, "harness": 0.1}}
+
+    def offline_round(per_second: float) -> dict[str, object]:
+        return {"per_second": per_second, "users": 60, "cpu": 1.8, "sent": 60}
+
+    limited = {n: {"per_second": 34.0 * n, "updates": 240, "claimed": 240} for n in (1, 2)}
+    got = section({1: [webhook_round(1, 225.0)], 2: [webhook_round(2, 315.0)]},
+                  {1: [offline_round(500.0)], 2: [offline_round(950.0)]}, limited, 1, 64)
+    values = {row.metric.split(":")[0]: (row.value, row.met) for row in got.rows}
+    assert values["(a) webhook"] == ("1.40×", False)
+    assert values["(b) process_update"] == ("1.90×", True)
+    [ceiling] = [row for row in got.rows if row.metric.startswith("(a) the most 2 processes")]
+    assert ceiling.met is None  # shown, not judged
+    assert "emulator 0.7" in got.notes[1]
