@@ -12,6 +12,7 @@ from typing import NamedTuple
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -232,6 +233,11 @@ def audit_entries(engine: Engine) -> list[tuple[str, str | None, bool]]:
     with unit_of_work(engine) as session:
         return [(e.action, e.reference, e.allowed) for e in session.exec(
             select(AuditEntry).order_by(col(AuditEntry.id)))]
+
+
+def delivered_request_columns(engine: Engine) -> set[str]:
+    """The column names delivered_request has now (for the migration tests)."""
+    return {column["name"] for column in inspect(engine).get_columns("delivered_request")}
 
 
 def csrf_of(html: str) -> str:

@@ -8,11 +8,13 @@ import logging
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from storage.crypto import Keyring, active_keyring
 from storage.migrate import downgrade, upgrade
+
+from .conftest import delivered_request_columns
 
 WHEN = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
 # reference -> what its document says it asks for (None: a document without it)
@@ -56,21 +58,17 @@ def _asks_for(engine: Engine) -> dict[str, str | None]:
         return dict(db.execute(text("SELECT reference, request FROM delivered_request")).all())
 
 
-def _columns(engine: Engine) -> set[str]:
-    return {column["name"] for column in inspect(engine).get_columns("delivered_request")}
-
-
 def test_upgrade_fills_the_column_from_each_document_and_downgrade_drops_it(
         empty_database_url: str, empty_engine: Engine) -> None:
     upgrade(empty_database_url, "0006")
     _insert_delivered(empty_engine)
-    assert "request" not in _columns(empty_engine)
+    assert "request" not in delivered_request_columns(empty_engine)
 
     upgrade(empty_database_url)
     assert _asks_for(empty_engine) == ASKS_FOR
 
     downgrade(empty_database_url, "0006")
-    assert "request" not in _columns(empty_engine)
+    assert "request" not in delivered_request_columns(empty_engine)
     with empty_engine.connect() as db:  # the rows, with their documents, stay
         assert db.execute(text("SELECT count(*) FROM delivered_request")).scalar_one() == 3
 

@@ -9,12 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from storage.db import make_engine
 from storage.migrate import downgrade, upgrade
 from storage.models import DeliveredRequest, UTCDateTime, table_of
+
+from .conftest import delivered_request_columns
 
 UNIT = "gulen-koordinerande-eining"
 RECEIVED = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
@@ -62,10 +64,6 @@ def _insert_requests(engine: Engine) -> None:
                     {"id": number, "unit": UNIT, "at": IN_PROGRESS})
 
 
-def _columns(engine: Engine) -> set[str]:
-    return {column["name"] for column in inspect(engine).get_columns("delivered_request")}
-
-
 def _requests(engine: Engine) -> dict[str, tuple[datetime | None, list[tuple[str, datetime]]]]:
     """Each request's opened_at and status changes, as REQUESTS gives them."""
     with engine.connect() as db:
@@ -78,7 +76,7 @@ def _requests(engine: Engine) -> dict[str, tuple[datetime | None, list[tuple[str
             for reference, opened_at in opened}
 
 
-def _old_columns(engine: Engine) -> dict[str, tuple[str, datetime | None]]:
+def _olddelivered_request_columns(engine: Engine) -> dict[str, tuple[str, datetime | None]]:
     with engine.connect() as db:
         rows = db.execute(text(
             "SELECT reference, status, acknowledged_at FROM delivered_request")
@@ -97,16 +95,16 @@ def test_upgrade_drops_the_columns_and_keeps_the_rows_and_downgrade_fills_them_a
     _insert_requests(empty_engine)
 
     upgrade(empty_database_url, "0008")
-    assert not {"status", "acknowledged_at"} & _columns(empty_engine)
-    assert "opened_at" in _columns(empty_engine)
+    assert not {"status", "acknowledged_at"} & delivered_request_columns(empty_engine)
+    assert "opened_at" in delivered_request_columns(empty_engine)
     # Nothing referring to the requests went with the columns (a rebuilt table on SQLite would
     # have deleted its notes and status changes, ON DELETE CASCADE).
     assert _requests(empty_engine) == REQUESTS
     assert _count(empty_engine, "internal_note") == 1
 
     downgrade(empty_database_url, "0007")
-    assert {"status", "acknowledged_at"} <= _columns(empty_engine)
-    assert _old_columns(empty_engine) == OLD_COLUMNS
+    assert {"status", "acknowledged_at"} <= delivered_request_columns(empty_engine)
+    assert _olddelivered_request_columns(empty_engine) == OLD_COLUMNS
     assert _requests(empty_engine) == REQUESTS
     assert _count(empty_engine, "internal_note") == 1
     with empty_engine.begin() as db:  # a row written without a status is new
@@ -115,10 +113,10 @@ def test_upgrade_drops_the_columns_and_keeps_the_rows_and_downgrade_fills_them_a
             "municipality_number, language, submitted_at, received_at, answer_deadline, "
             "document) VALUES (9, 9, :unit, 'UV78WXYZ', '4635', 'nn', :at, :at, :deadline, "
             "'enc1:z')"), {"unit": UNIT, "at": RECEIVED, "deadline": date(2026, 3, 1)})
-    assert _old_columns(empty_engine)["UV78WXYZ"] == ("new", None)
+    assert _olddelivered_request_columns(empty_engine)["UV78WXYZ"] == ("new", None)
 
     upgrade(empty_database_url)
-    assert not {"status", "acknowledged_at"} & _columns(empty_engine)
+    assert not {"status", "acknowledged_at"} & delivered_request_columns(empty_engine)
     assert _count(empty_engine, "request_status_change") == 2
 
 
@@ -132,7 +130,8 @@ def test_an_old_sqlite_is_told_what_it_needs_before_anything_changes(
     monkeypatch.undo()
     engine = make_engine(url)
     try:
-        assert {"status", "acknowledged_at"} <= _columns(engine)  # left as it was, at 0007
+        # Left as it was, at 0007.
+        assert {"status", "acknowledged_at"} <= delivered_request_columns(engine)
         with engine.connect() as db:
             assert db.execute(text("SELECT version_num FROM alembic_version")).scalar_one() \
                 == "0007"
